@@ -1,0 +1,189 @@
+/**
+ * Loading configuration: find the file, parse YAML, apply environment overrides, validate
+ * against the schema (collecting *all* errors, each with its key path), fill defaults, run the
+ * semantic checks the schema cannot express (regexes compile), and freeze the result.
+ *
+ * File resolution: `--config FILE`, else `$FLEETLINE_CONFIG`, else `./fleetline.yaml` when it
+ * exists, else defaults only.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parse as parseYaml } from 'yaml';
+import { applyEnv, envKeys } from './env.ts';
+import { ConfigError } from './errors.ts';
+import { type Config, ConfigSchema } from './schema.ts';
+
+// ajv-formats ships CommonJS with a default export; under NodeNext it arrives wrapped.
+type AddFormats = (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
+  addFormatsModule) as unknown as AddFormats;
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
+addFormats(ajv);
+const validate = ajv.compile(ConfigSchema);
+
+export interface LoadOptions {
+  /** Explicit `--config FILE`. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: Readonly<Config>;
+  /** Where the file came from, or `defaults`. */
+  source: string;
+  /** Names of the environment variables that overrode a key. */
+  overrides: string[];
+}
+
+export function resolveConfigFile(opts: LoadOptions): string | undefined {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  if (opts.file) return resolve(cwd, opts.file);
+  if (env.FLEETLINE_CONFIG) return resolve(cwd, env.FLEETLINE_CONFIG);
+  const local = resolve(cwd, 'fleetline.yaml');
+  return existsSync(local) ? local : undefined;
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const file = resolveConfigFile(opts);
+  let raw: unknown = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`cannot read ${file}: ${(err as Error).message}`], file);
+    }
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new ConfigError([`${file}: not valid YAML: ${(err as Error).message}`], file);
+    }
+  }
+  return parseConfig(raw, { env, source: file ?? 'defaults' });
+}
+
+/** Validates an already-parsed document (tests use this directly). */
+export function parseConfig(
+  raw: unknown,
+  opts: { env?: NodeJS.ProcessEnv; source?: string } = {},
+): LoadedConfig {
+  const source = opts.source ?? 'inline';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(['(root): must be a mapping of keys to values'], source);
+  }
+  const doc = structuredClone(raw) as Record<string, unknown>;
+  const overrides = applyEnv(doc, envKeys(ConfigSchema), opts.env ?? {});
+  if (!validate(doc)) {
+    throw new ConfigError(formatErrors(validate.errors ?? []), source);
+  }
+  const config = doc as Config;
+  const problems = semanticProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems, source);
+  return { config: deepFreeze(config), source, overrides };
+}
+
+/** Turns ajv errors into `key.path: message` lines, one per problem, without duplicates. */
+export function formatErrors(errors: readonly ErrorObject[]): string[] {
+  const out = new Set<string>();
+  // A failed union reports one error per branch plus an "anyOf" summary; keep the summary.
+  const unionPaths = new Set(
+    errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath),
+  );
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf' && unionPaths.has(e.instancePath)) continue;
+    const base = pointerToPath(e.instancePath);
+    if (e.keyword === 'additionalProperties') {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      out.add(`${join(base, key)}: unknown key`);
+    } else if (e.keyword === 'anyOf') {
+      const allowed = literalsAt(e.schemaPath);
+      out.add(
+        `${base || '(root)'}: ${allowed ? `must be one of ${allowed}` : 'has the wrong type'}`,
+      );
+    } else if (e.keyword === 'format') {
+      out.add(
+        `${base}: must be a ${(e.params as { format: string }).format === 'uri' ? 'URL' : (e.params as { format: string }).format}`,
+      );
+    } else if (e.keyword === 'pattern' && base.endsWith('url')) {
+      const hasFormatError = errors.some(
+        (o) => o.keyword === 'format' && o.instancePath === e.instancePath,
+      );
+      if (!hasFormatError) out.add(`${base}: must be an http(s) URL`);
+    } else {
+      out.add(`${base || '(root)'}: ${e.message ?? 'is invalid'}`);
+    }
+  }
+  return [...out];
+}
+
+function literalsAt(schemaPath: string): string | undefined {
+  // schemaPath looks like "#/properties/influxdb/properties/api/anyOf"
+  const parts = schemaPath.replace(/^#\//, '').split('/').slice(0, -1);
+  let node: unknown = ConfigSchema;
+  for (const p of parts) node = (node as Record<string, unknown> | undefined)?.[p];
+  const anyOf = (node as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf;
+  if (!anyOf?.every((a) => a.const !== undefined)) return undefined;
+  return anyOf.map((a) => JSON.stringify(a.const)).join(', ');
+}
+
+function pointerToPath(pointer: string): string {
+  if (!pointer) return '';
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : join(acc, seg)), '');
+}
+
+function join(base: string, key: string): string {
+  return base ? `${base}.${key}` : key;
+}
+
+/** Checks the schema cannot express. */
+function semanticProblems(config: Config): string[] {
+  const problems: string[] = [];
+  config.relabel.forEach((rule, i) => {
+    try {
+      new RegExp(`^(?:${rule.regex})$`, 'u');
+    } catch (err) {
+      problems.push(`relabel[${i}].regex: does not compile: ${(err as Error).message}`);
+    }
+    const needsTarget = ['replace', 'hashmod', 'lowercase', 'uppercase'].includes(rule.action);
+    if (needsTarget && !rule.target_label) {
+      problems.push(`relabel[${i}].target_label: required for action ${rule.action}`);
+    }
+    if (rule.action === 'hashmod' && !rule.modulus) {
+      problems.push(`relabel[${i}].modulus: required for action hashmod`);
+    }
+  });
+  const influx = config.influxdb;
+  if (influx?.api === 'v2' && (!influx.org || !influx.bucket)) {
+    problems.push('influxdb: api v2 needs both influxdb.org and influxdb.bucket');
+  }
+  if (config.forward.tls?.cert && !existsSync(config.forward.tls.cert)) {
+    problems.push(`forward.tls.cert: file not found: ${config.forward.tls.cert}`);
+  }
+  if (config.forward.tls?.key && !existsSync(config.forward.tls.key)) {
+    problems.push(`forward.tls.key: file not found: ${config.forward.tls.key}`);
+  }
+  return problems;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Defaults only: what `npm start` runs with when no file exists. */
+export function defaultConfig(env: NodeJS.ProcessEnv = {}): Readonly<Config> {
+  return parseConfig({}, { env, source: 'defaults' }).config;
+}

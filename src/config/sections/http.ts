@@ -1,0 +1,22 @@
+/** `http:` the HTTP server: health, metrics, API and the HTTP inputs. */
+import { Type } from '@sinclair/typebox';
+import { Bind, Port, Section } from './common.ts';
+
+export const HttpSection = Section(
+  {
+    bind: Bind('address to listen on (loopback by default)'),
+    port: Port(9880, 'TCP port'),
+    token: Type.Optional(
+      Type.String({
+        minLength: 8,
+        description: 'when set, inputs and API require `Authorization: Bearer|Token <token>`',
+      }),
+    ),
+    max_body_bytes: Type.Integer({
+      minimum: 1024,
+      default: 16 * 1024 * 1024,
+      description: 'largest accepted request body (decompressed); larger is 413',
+    }),
+  },
+  'HTTP server',
+);

@@ -1,0 +1,37 @@
+/** `influxdb:` the InfluxDB sink. Absent means no InfluxDB (embedded default). */
+import { Type } from '@sinclair/typebox';
+import { Duration } from './common.ts';
+
+export const InfluxdbSection = Type.Optional(
+  Type.Object(
+    {
+      url: Type.String({ format: 'uri', pattern: '^https?://', description: 'base URL' }),
+      api: Type.Union([Type.Literal('v1'), Type.Literal('v2')], {
+        default: 'v1',
+        description: 'v1 = /write + /query (1.x, 2.x compat, 3.x); v2 = /api/v2/write',
+      }),
+      database: Type.String({ minLength: 1, default: 'fleetline', description: 'v1 database' }),
+      retention_policy: Type.Optional(Type.String({ minLength: 1, description: 'v1 rp' })),
+      org: Type.Optional(Type.String({ minLength: 1, description: 'v2 organisation' })),
+      bucket: Type.Optional(Type.String({ minLength: 1, description: 'v2 bucket' })),
+      token: Type.Optional(Type.String({ minLength: 1, description: 'API token (Token scheme)' })),
+      username: Type.Optional(Type.String({ minLength: 1, description: 'v1 basic auth user' })),
+      password: Type.Optional(Type.String({ minLength: 1, description: 'v1 basic auth password' })),
+      precision: Type.Union([Type.Literal('s'), Type.Literal('ms'), Type.Literal('ns')], {
+        default: 'ns',
+        description: 'write precision; only s, ms, ns are safe across versions',
+      }),
+      create_database: Type.Boolean({
+        default: true,
+        description: 'v1: CREATE DATABASE on start when missing',
+      }),
+      batch_lines: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
+      concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+      gzip: Type.Boolean({ default: true, description: 'gzip write bodies' }),
+      timeout: Duration('30s', 'per-request timeout'),
+      max_retry_delay: Duration('60s', 'upper bound of the exponential retry backoff'),
+      ping_interval: Duration('5s', 'how often readiness pings InfluxDB'),
+    },
+    { additionalProperties: false, description: 'InfluxDB sink (optional)' },
+  ),
+);

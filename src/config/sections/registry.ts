@@ -1,0 +1,67 @@
+/** `registry:` where fleetline learns which instance has which role and version. */
+import { Type } from '@sinclair/typebox';
+import { Duration, Section } from './common.ts';
+
+export const RegistrySection = Section(
+  {
+    identity_keys: Type.Array(Type.String({ minLength: 1 }), {
+      default: ['instance_id', 'ec2_instance_id', 'host', 'hostname'],
+      description: 'record keys tried in order to find the producing instance',
+    }),
+    extra_labels: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'registry attributes copied as labels besides role/version/slot (e.g. env, az)',
+    }),
+    unknown: Section(
+      {
+        hold: Duration('5s', 'how long a record of an unknown instance waits for discovery'),
+        max_held: Type.Integer({
+          minimum: 0,
+          default: 100_000,
+          description: 'records held at once',
+        }),
+      },
+      'records whose instance is not (yet) known',
+    ),
+    replace_window: Duration('15m', 'a launch this soon after a terminate in a role is a replace'),
+    static: Type.Optional(
+      Type.Object(
+        {
+          path: Type.String({ minLength: 1, description: 'YAML/JSON inventory file' }),
+          reload: Duration('5s', 'how often the file is checked for changes'),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    records: Type.Optional(
+      Type.Object(
+        {
+          role_key: Type.String({ minLength: 1, default: 'role' }),
+          version_key: Type.String({ minLength: 1, default: 'version' }),
+        },
+        { additionalProperties: false, description: 'labels agents put in the records' },
+      ),
+    ),
+    ec2: Type.Optional(
+      Type.Object(
+        {
+          region: Type.String({ minLength: 1 }),
+          endpoint: Type.Optional(Type.String({ format: 'uri' })),
+          filters: Type.Array(
+            Type.Object(
+              { name: Type.String({ minLength: 1 }), values: Type.Array(Type.String()) },
+              { additionalProperties: false },
+            ),
+            { default: [] },
+          ),
+          refresh_interval: Duration('60s', 'DescribeInstances period'),
+          role_tag: Type.String({ minLength: 1, default: 'Role' }),
+          version_tag: Type.String({ minLength: 1, default: 'Version' }),
+          ami_version_tag: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false, description: 'EC2 DescribeInstances discovery' },
+      ),
+    ),
+  },
+  'fleet registry sources and identity resolution',
+);
