@@ -1,0 +1,309 @@
+/**
+ * A pure InfluxDB line-protocol parser: text in, entries and per-line errors out.
+ *
+ *   measurement[,tag=value…] field=value[,field=value…] [timestamp]
+ *
+ * Escaping follows InfluxDB: in the measurement `\,` and `\ `; in tag keys, tag values and
+ * field keys `\,` `\=` `\ `; in string field values `\"` and `\\`. A backslash before any other
+ * character is kept literally (and still protects that character from being a separator, as
+ * InfluxDB's scanner does). String values may span lines. Field types: float (`1`, `-1.5e3`),
+ * integer (`1i`, int64), unsigned (`1u`, uint64), boolean (`t T true True TRUE f F false
+ * False FALSE`), string (`"…"`). Integers outside ±2^53 come out as `bigint`. `#` comments,
+ * blank lines, leading whitespace and CRLF line ends are accepted.
+ *
+ * Policy (matches InfluxDB 1.x): a bad line does not spoil the others. The caller gets every
+ * valid point plus one error per bad line, each naming its 1-based line number and the
+ * problem (`line 3: invalid field value "x" for key reqtime`), and decides the answer.
+ */
+import type { Entry, RecordMap, RecordValue } from '../../core/entry.ts';
+import { nowAt, type Precision, timestampToTime } from './precision.ts';
+
+export interface LineError {
+  /** 1-based line number where the bad point starts. */
+  line: number;
+  /** `line N: <problem>` */
+  message: string;
+}
+
+export interface ParseOptions {
+  precision: Precision;
+  /** Wall-clock ms used for points without a timestamp (truncated to the precision). */
+  nowMs: number;
+  /** Stop collecting error messages after this many (the count stays exact). */
+  maxErrors?: number;
+}
+
+export interface ParseResult {
+  entries: Entry[];
+  errors: LineError[];
+  /** Number of bad lines (may exceed `errors.length` when capped). */
+  errorCount: number;
+}
+
+const SPACE = 32;
+const TAB = 9;
+const NL = 10;
+const CR = 13;
+const COMMA = 44;
+const EQ = 61;
+const BSL = 92;
+const QUOTE = 34;
+const HASH = 35;
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+const FLOAT_RE = /^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
+const INT_RE = /^-?[0-9]+$/;
+const UINT_RE = /^[0-9]+$/;
+const TRUE = new Set(['t', 'T', 'true', 'True', 'TRUE']);
+const FALSE = new Set(['f', 'F', 'false', 'False', 'FALSE']);
+
+/** Thrown inside the scanner only; carries the problem for the current line. */
+class LineFault {
+  constructor(readonly problem: string) {}
+}
+
+export function parseLineProtocol(text: string, opts: ParseOptions): ParseResult {
+  const entries: Entry[] = [];
+  const errors: LineError[] = [];
+  const maxErrors = opts.maxErrors ?? 100;
+  let errorCount = 0;
+  let defaultTime: { sec: number; nsec: number } | undefined;
+  const n = text.length;
+  let pos = 0;
+  let line = 1;
+
+  while (pos < n) {
+    // Leading whitespace, blank lines and comments.
+    let c = text.charCodeAt(pos);
+    while (c === SPACE || c === TAB || c === CR) c = text.charCodeAt(++pos);
+    if (pos >= n) break;
+    if (c === NL) {
+      pos++;
+      line++;
+      continue;
+    }
+    if (c === HASH) {
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) break;
+      pos = nl + 1;
+      line++;
+      continue;
+    }
+
+    const startLine = line;
+    try {
+      // --- measurement ---
+      let start = pos;
+      let measurement = '';
+      for (;;) {
+        c = text.charCodeAt(pos);
+        if (pos >= n || c === NL) throw new LineFault('missing fields');
+        if (c === COMMA || c === SPACE) break;
+        if (c === BSL) {
+          const d = text.charCodeAt(pos + 1);
+          if (d === COMMA || d === SPACE) {
+            measurement += text.slice(start, pos) + text[pos + 1];
+            pos += 2;
+            start = pos;
+            continue;
+          }
+          if (pos + 1 < n && d !== NL) pos++;
+        }
+        pos++;
+      }
+      measurement += text.slice(start, pos);
+      if (measurement.length === 0) throw new LineFault('missing measurement');
+
+      // --- tags ---
+      let tags: Record<string, string> | undefined;
+      while (text.charCodeAt(pos) === COMMA) {
+        pos++;
+        const key = scanKey(true, 'missing fields');
+        if (text.charCodeAt(pos) !== EQ) throw new LineFault(`missing tag value for key ${key}`);
+        pos++;
+        const value = scanKey(false, 'missing fields');
+        if (value.length === 0) throw new LineFault(`missing tag value for key ${key}`);
+        tags ??= {};
+        tags[key] = value;
+      }
+
+      // --- fields ---
+      if (text.charCodeAt(pos) !== SPACE) throw new LineFault('missing fields');
+      while (text.charCodeAt(pos) === SPACE) pos++;
+      c = text.charCodeAt(pos);
+      if (pos >= n || c === NL || c === CR) throw new LineFault('missing fields');
+      const record: RecordMap = {};
+      for (;;) {
+        const key = scanKey(true, 'missing field value');
+        if (text.charCodeAt(pos) !== EQ) throw new LineFault(`missing field value for key ${key}`);
+        pos++;
+        record[key] = scanFieldValue(key);
+        if (text.charCodeAt(pos) !== COMMA) break;
+        pos++;
+      }
+
+      // --- timestamp ---
+      let time: { sec: number; nsec: number } | undefined;
+      while (text.charCodeAt(pos) === SPACE || text.charCodeAt(pos) === TAB) pos++;
+      c = text.charCodeAt(pos);
+      if (pos < n && c !== NL && c !== CR) {
+        start = pos;
+        while (pos < n) {
+          c = text.charCodeAt(pos);
+          if (c === NL || c === SPACE || c === TAB || c === CR) break;
+          pos++;
+        }
+        const digits = text.slice(start, pos);
+        if (!INT_RE.test(digits)) throw new LineFault(`invalid timestamp "${clip(digits)}"`);
+        time = timestampToTime(digits, opts.precision);
+        if (!time) throw new LineFault(`timestamp ${clip(digits)} out of range`);
+        while (text.charCodeAt(pos) === SPACE || text.charCodeAt(pos) === TAB) pos++;
+      }
+      c = text.charCodeAt(pos);
+      if (c === CR) c = text.charCodeAt(++pos);
+      if (pos < n && c !== NL) throw new LineFault('unexpected text after timestamp');
+      if (!time) {
+        defaultTime ??= nowAt(opts.nowMs, opts.precision);
+        time = defaultTime;
+      }
+      const entry: Entry = { tag: measurement, sec: time.sec, nsec: time.nsec, record };
+      if (tags) entry.tags = tags;
+      entries.push(entry);
+    } catch (err) {
+      if (!(err instanceof LineFault)) throw err;
+      errorCount++;
+      if (errors.length < maxErrors)
+        errors.push({ line: startLine, message: `line ${startLine}: ${err.problem}` });
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) break;
+      pos = nl;
+    }
+    if (pos < n) {
+      pos++; // the '\n'
+      line++;
+    }
+  }
+  return { entries, errors, errorCount };
+
+  /** A tag key/value or field key: ends at an unescaped `,` `=` or space. */
+  function scanKey(isKey: boolean, atLineEnd: string): string {
+    let out = '';
+    let start = pos;
+    for (;;) {
+      const ch = text.charCodeAt(pos);
+      if (pos >= n || ch === NL || ch === CR) throw new LineFault(atLineEnd);
+      if (ch === COMMA || ch === EQ || ch === SPACE) break;
+      if (ch === BSL) {
+        const d = text.charCodeAt(pos + 1);
+        if (d === COMMA || d === EQ || d === SPACE) {
+          out += text.slice(start, pos) + text[pos + 1];
+          pos += 2;
+          start = pos;
+          continue;
+        }
+        if (pos + 1 < n && d !== NL) pos++;
+      }
+      pos++;
+    }
+    out += text.slice(start, pos);
+    if (isKey && out.length === 0) throw new LineFault('missing key');
+    return out;
+  }
+
+  function scanFieldValue(key: string): RecordValue {
+    if (text.charCodeAt(pos) === QUOTE) {
+      pos++;
+      let out = '';
+      let start = pos;
+      const openLine = line;
+      for (;;) {
+        if (pos >= n) {
+          // Resume at the next line rather than losing everything after a stray quote.
+          const nl = text.indexOf('\n', start);
+          pos = nl < 0 ? n : nl;
+          line = openLine;
+          throw new LineFault(`unterminated string value for key ${key}`);
+        }
+        const ch = text.charCodeAt(pos);
+        if (ch === QUOTE) break;
+        if (ch === BSL) {
+          const d = text.charCodeAt(pos + 1);
+          if (d === QUOTE || d === BSL) {
+            out += text.slice(start, pos) + text[pos + 1];
+            pos += 2;
+            start = pos;
+            continue;
+          }
+        }
+        if (ch === NL) line++;
+        pos++;
+      }
+      out += text.slice(start, pos);
+      pos++; // closing quote
+      const next = text.charCodeAt(pos);
+      if (pos < n && next !== COMMA && next !== SPACE && next !== NL && next !== CR)
+        throw new LineFault(`unexpected text after string value for key ${key}`);
+      return out;
+    }
+    const start = pos;
+    while (pos < n) {
+      const ch = text.charCodeAt(pos);
+      if (ch === COMMA || ch === SPACE || ch === NL || ch === CR) break;
+      pos++;
+    }
+    const raw = text.slice(start, pos);
+    const value = fieldValue(raw);
+    if (value === undefined)
+      throw new LineFault(
+        raw.length === 0
+          ? `missing field value for key ${key}`
+          : `invalid field value "${clip(raw)}" for key ${key}`,
+      );
+    if (value instanceof LineFault) throw new LineFault(`${value.problem} for key ${key}`);
+    return value;
+  }
+}
+
+/** A non-string field value, or undefined when it is not one of the line-protocol types. */
+function fieldValue(raw: string): RecordValue | LineFault | undefined {
+  if (raw.length === 0) return undefined;
+  const last = raw.charCodeAt(raw.length - 1);
+  if (last === 105 /* i */) {
+    const digits = raw.slice(0, -1);
+    if (!INT_RE.test(digits)) return undefined;
+    return wideInteger(digits, INT64_MIN, INT64_MAX, 'integer');
+  }
+  if (last === 117 /* u */) {
+    const digits = raw.slice(0, -1);
+    if (!UINT_RE.test(digits)) return undefined;
+    return wideInteger(digits, 0n, UINT64_MAX, 'unsigned integer');
+  }
+  if (FLOAT_RE.test(raw)) {
+    const v = Number(raw);
+    return Number.isFinite(v) ? v : new LineFault(`float value ${clip(raw)} out of range`);
+  }
+  if (TRUE.has(raw)) return true;
+  if (FALSE.has(raw)) return false;
+  return undefined;
+}
+
+function wideInteger(
+  digits: string,
+  min: bigint,
+  max: bigint,
+  kind: string,
+): number | bigint | LineFault {
+  if (digits.length < 16) return Number(digits);
+  const v = BigInt(digits);
+  if (v < min || v > max) return new LineFault(`${kind} value ${digits} out of range`);
+  return v > MAX_SAFE || v < -MAX_SAFE ? v : Number(v);
+}
+
+/** Keeps error messages short when a client sends a huge garbage token. */
+function clip(s: string): string {
+  return s.length > 64 ? `${s.slice(0, 61)}...` : s;
+}
