@@ -3,6 +3,9 @@
  * `--help`, its own usage text, and a runner that returns the exit code.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { systemClock } from '../core/deps.ts';
+import { runSimulate, SIMULATE_USAGE } from '../simulate/cli.ts';
+import { createLogger } from '../telemetry/logger.ts';
 import { serve } from './serve.ts';
 
 export interface Command {
@@ -19,6 +22,15 @@ export const COMMANDS: Record<string, Command> = {
       const { values } = parseFlags(argv, { config: { type: 'string', short: 'c' } });
       return serve({ config: values.config });
     },
+  },
+  simulate: {
+    summary: 'drive a simulated fleet (rolling releases, faults) against a running fleetline',
+    usage: SIMULATE_USAGE,
+    run: (argv) =>
+      runSimulate(argv, {
+        log: createLogger(process.env.FLEETLINE_LOG_LEVEL ?? 'warn', process.stderr),
+        clock: systemClock,
+      }),
   },
 };
 
