@@ -1,0 +1,530 @@
+/**
+ * A small msgpack reader tuned for Forward payloads: the hot path of the input.
+ *
+ * Why not a general library: Forward needs per-position control that generic decoders make
+ * awkward. The packed `entries` arrive as *str32* holding binary (fluentd), so the carrier
+ * must be taken as raw bytes while record strings become text; an echoed `chunk` must keep
+ * its exact encoding; EventTime (ext 0) needs its own handling; and values must match
+ * `RecordValue`: str → string, bin → Uint8Array (copied, because the connection reuses its
+ * buffer), integers beyond 2^53 → bigint, map keys → strings, ext −1 timestamps → ISO text,
+ * other ext → their bytes. Every read is bounds-checked: the reader also walks the inner
+ * entries of a packed frame, which no scanner has vetted.
+ */
+import type { RecordMap, RecordValue } from '../../core/entry.ts';
+
+/** Thrown on truncated or impossible msgpack; the caller maps it to a decode error. */
+export class MsgpackFormatError extends Error {
+  override name = 'MsgpackFormatError';
+}
+
+/** Reusable cache of short map keys, so repeated record keys are not decoded every time. */
+export interface KeyCache {
+  bytes: (Uint8Array | undefined)[];
+  text: string[];
+}
+
+const KEY_CACHE_SLOTS = 4096;
+const KEY_CACHE_MAX_LEN = 24;
+const MAX_DEPTH = 64;
+
+export function createKeyCache(): KeyCache {
+  return { bytes: new Array(KEY_CACHE_SLOTS), text: new Array(KEY_CACHE_SLOTS) };
+}
+
+export const Kind = {
+  Nil: 0,
+  Bool: 1,
+  Int: 2,
+  Float: 3,
+  Str: 4,
+  Bin: 5,
+  Array: 6,
+  Map: 7,
+  Ext: 8,
+  Invalid: 9,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** Classifies a type byte. */
+export function kindOf(b: number): Kind {
+  if (b <= 0x7f || b >= 0xe0) return Kind.Int;
+  if (b <= 0x8f) return Kind.Map;
+  if (b <= 0x9f) return Kind.Array;
+  if (b <= 0xbf) return Kind.Str;
+  switch (b) {
+    case 0xc0:
+      return Kind.Nil;
+    case 0xc2:
+    case 0xc3:
+      return Kind.Bool;
+    case 0xc4:
+    case 0xc5:
+    case 0xc6:
+      return Kind.Bin;
+    case 0xca:
+    case 0xcb:
+      return Kind.Float;
+    case 0xd9:
+    case 0xda:
+    case 0xdb:
+      return Kind.Str;
+    case 0xdc:
+    case 0xdd:
+      return Kind.Array;
+    case 0xde:
+    case 0xdf:
+      return Kind.Map;
+    case 0xc7:
+    case 0xc8:
+    case 0xc9:
+    case 0xd4:
+    case 0xd5:
+    case 0xd6:
+    case 0xd7:
+    case 0xd8:
+      return Kind.Ext;
+    case 0xc1:
+      return Kind.Invalid;
+    default:
+      return Kind.Int;
+  }
+}
+
+export class MsgpackReader {
+  pos: number;
+  private readonly view: DataView;
+  private readonly text = new TextDecoder('utf-8');
+
+  constructor(
+    readonly buf: Uint8Array,
+    start: number,
+    readonly end: number,
+    private readonly keys: KeyCache = createKeyCache(),
+  ) {
+    this.pos = start;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.end;
+  }
+
+  peekKind(): Kind {
+    this.need(1);
+    return kindOf(this.buf[this.pos]!);
+  }
+
+  peekByte(): number {
+    this.need(1);
+    return this.buf[this.pos]!;
+  }
+
+  /** Reads an array header; returns the element count, or -1 (position unchanged) if not an array. */
+  tryArrayHeader(): number {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    if (b >= 0x90 && b <= 0x9f) {
+      this.pos++;
+      return b & 0x0f;
+    }
+    if (b === 0xdc) {
+      this.need(3);
+      const n = this.view.getUint16(this.pos + 1);
+      this.pos += 3;
+      return n;
+    }
+    if (b === 0xdd) {
+      this.need(5);
+      const n = this.view.getUint32(this.pos + 1);
+      this.pos += 5;
+      return n;
+    }
+    return -1;
+  }
+
+  /** Reads a map header; returns the pair count, or -1 (position unchanged) if not a map. */
+  tryMapHeader(): number {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    if (b >= 0x80 && b <= 0x8f) {
+      this.pos++;
+      return b & 0x0f;
+    }
+    if (b === 0xde) {
+      this.need(3);
+      const n = this.view.getUint16(this.pos + 1);
+      this.pos += 3;
+      return n;
+    }
+    if (b === 0xdf) {
+      this.need(5);
+      const n = this.view.getUint32(this.pos + 1);
+      this.pos += 5;
+      return n;
+    }
+    return -1;
+  }
+
+  /**
+   * Reads a str or bin header and returns [start, end) of its bytes without copying, or
+   * undefined (position unchanged) if the value is neither.
+   */
+  tryRawBytes(): { start: number; end: number; isStr: boolean } | undefined {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    let len: number;
+    let hdr: number;
+    let isStr = true;
+    if (b >= 0xa0 && b <= 0xbf) {
+      len = b & 0x1f;
+      hdr = 1;
+    } else {
+      switch (b) {
+        case 0xd9:
+        case 0xc4:
+          this.need(2);
+          len = this.buf[this.pos + 1]!;
+          hdr = 2;
+          break;
+        case 0xda:
+        case 0xc5:
+          this.need(3);
+          len = this.view.getUint16(this.pos + 1);
+          hdr = 3;
+          break;
+        case 0xdb:
+        case 0xc6:
+          this.need(5);
+          len = this.view.getUint32(this.pos + 1);
+          hdr = 5;
+          break;
+        default:
+          return undefined;
+      }
+      isStr = b >= 0xd9;
+    }
+    const start = this.pos + hdr;
+    this.need(hdr + len);
+    this.pos = start + len;
+    return { start, end: start + len, isStr };
+  }
+
+  /** Reads a str (or bin) as text; undefined (position unchanged) for any other type. */
+  tryString(): string | undefined {
+    const r = this.tryRawBytes();
+    if (!r) return undefined;
+    return this.utf8(r.start, r.end);
+  }
+
+  /** Reads an ext header and returns its type and data range, or undefined if not an ext. */
+  tryExt(): { type: number; start: number; end: number } | undefined {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    let len: number;
+    let hdr: number;
+    switch (b) {
+      case 0xd4:
+        len = 1;
+        hdr = 2;
+        break;
+      case 0xd5:
+        len = 2;
+        hdr = 2;
+        break;
+      case 0xd6:
+        len = 4;
+        hdr = 2;
+        break;
+      case 0xd7:
+        len = 8;
+        hdr = 2;
+        break;
+      case 0xd8:
+        len = 16;
+        hdr = 2;
+        break;
+      case 0xc7:
+        this.need(2);
+        len = this.buf[this.pos + 1]!;
+        hdr = 3;
+        break;
+      case 0xc8:
+        this.need(3);
+        len = this.view.getUint16(this.pos + 1);
+        hdr = 4;
+        break;
+      case 0xc9:
+        this.need(5);
+        len = this.view.getUint32(this.pos + 1);
+        hdr = 6;
+        break;
+      default:
+        return undefined;
+    }
+    this.need(hdr + len);
+    const type = this.view.getInt8(this.pos + hdr - 1);
+    const start = this.pos + hdr;
+    this.pos = start + len;
+    return { type, start, end: start + len };
+  }
+
+  /** Reads an integer or float as a number (bigint for integers beyond 2^53), else undefined. */
+  tryNumber(): number | bigint | undefined {
+    const k = this.peekKind();
+    if (k !== Kind.Int && k !== Kind.Float) return undefined;
+    return this.readScalarNumber();
+  }
+
+  uint32At(offset: number): number {
+    return this.view.getUint32(offset);
+  }
+
+  /** Skips one complete value of any type. */
+  skip(depth = 0): void {
+    if (depth > MAX_DEPTH) throw new MsgpackFormatError('msgpack nesting too deep');
+    const n = this.tryArrayHeader();
+    if (n >= 0) {
+      for (let i = 0; i < n; i++) this.skip(depth + 1);
+      return;
+    }
+    const m = this.tryMapHeader();
+    if (m >= 0) {
+      for (let i = 0; i < m * 2; i++) this.skip(depth + 1);
+      return;
+    }
+    if (this.tryRawBytes() || this.tryExt()) return;
+    this.readValue(depth);
+  }
+
+  /** Reads any value as a RecordValue. */
+  readValue(depth = 0): RecordValue {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    if (b <= 0x7f) {
+      this.pos++;
+      return b;
+    }
+    if (b >= 0xe0) {
+      this.pos++;
+      return b - 0x100;
+    }
+    if (depth > MAX_DEPTH) throw new MsgpackFormatError('msgpack nesting too deep');
+    if (b <= 0x8f || b === 0xde || b === 0xdf) return this.readMap(depth + 1);
+    if (b <= 0x9f || b === 0xdc || b === 0xdd) {
+      const n = this.tryArrayHeader();
+      if (n > this.end - this.pos) throw new MsgpackFormatError('array longer than its frame');
+      const out: RecordValue[] = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = this.readValue(depth + 1);
+      return out;
+    }
+    switch (kindOf(b)) {
+      case Kind.Nil:
+        this.pos++;
+        return null;
+      case Kind.Bool:
+        this.pos++;
+        return b === 0xc3;
+      case Kind.Str: {
+        const r = this.tryRawBytes()!;
+        return this.utf8(r.start, r.end);
+      }
+      case Kind.Bin: {
+        const r = this.tryRawBytes()!;
+        return this.buf.slice(r.start, r.end);
+      }
+      case Kind.Ext:
+        return this.extValue(this.tryExt()!);
+      case Kind.Invalid:
+        throw new MsgpackFormatError(`invalid msgpack type byte 0x${b.toString(16)}`);
+      default:
+        return this.readScalarNumber();
+    }
+  }
+
+  /** Reads a map into a record; returns undefined (position unchanged) if not a map. */
+  tryRecord(): RecordMap | undefined {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    if ((b & 0xf0) !== 0x80 && b !== 0xde && b !== 0xdf) return undefined;
+    return this.readMap(1);
+  }
+
+  private readMap(depth: number): RecordMap {
+    const n = this.tryMapHeader();
+    if (n * 2 > this.end - this.pos) throw new MsgpackFormatError('map longer than its frame');
+    const out: RecordMap = {};
+    for (let i = 0; i < n; i++) {
+      const key = this.readKey();
+      const value = this.readValue(depth);
+      if (key === '__proto__') {
+        // Plain assignment would replace the prototype instead of adding a field.
+        Object.defineProperty(out, key, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        out[key] = value;
+      }
+    }
+    return out;
+  }
+
+  private readKey(): string {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    if (b >= 0xa0 && b <= 0xbf) {
+      const len = b & 0x1f;
+      const start = this.pos + 1;
+      this.need(1 + len);
+      this.pos = start + len;
+      return len <= KEY_CACHE_MAX_LEN ? this.cachedKey(start, len) : this.utf8(start, start + len);
+    }
+    const raw = this.tryRawBytes();
+    if (raw) return this.utf8(raw.start, raw.end);
+    const v = this.readValue(MAX_DEPTH - 1);
+    return typeof v === 'string' ? v : stringifyKey(v);
+  }
+
+  private cachedKey(start: number, len: number): string {
+    const buf = this.buf;
+    let h = len;
+    for (let i = 0; i < len; i++) h = (Math.imul(h, 31) + buf[start + i]!) | 0;
+    const slot = (h >>> 0) % KEY_CACHE_SLOTS;
+    const known = this.keys.bytes[slot];
+    if (known && known.length === len) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (known[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.keys.text[slot]!;
+    }
+    const text = this.utf8(start, start + len);
+    this.keys.bytes[slot] = buf.slice(start, start + len);
+    this.keys.text[slot] = text;
+    return text;
+  }
+
+  utf8(start: number, end: number): string {
+    if (end - start < 32) {
+      // Short ASCII strings are most of a log record; building them directly beats TextDecoder.
+      let s = '';
+      for (let i = start; i < end; i++) {
+        const c = this.buf[i]!;
+        if (c > 0x7f) return this.text.decode(this.buf.subarray(start, end));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return this.text.decode(this.buf.subarray(start, end));
+  }
+
+  private extValue(ext: { type: number; start: number; end: number }): RecordValue {
+    const len = ext.end - ext.start;
+    if (ext.type === 0 && len === 8) {
+      return isoTime(this.view.getUint32(ext.start), this.view.getUint32(ext.start + 4));
+    }
+    if (ext.type === -1) {
+      // msgpack timestamp: 32-bit seconds; 30-bit nsec + 34-bit seconds; 32-bit nsec + int64 sec.
+      if (len === 4) return isoTime(this.view.getUint32(ext.start), 0);
+      if (len === 8) {
+        const hi = this.view.getUint32(ext.start);
+        const lo = this.view.getUint32(ext.start + 4);
+        return isoTime((hi & 0x3) * 2 ** 32 + lo, hi >>> 2);
+      }
+      if (len === 12) {
+        const sec = Number(this.view.getBigInt64(ext.start + 4));
+        return isoTime(sec, this.view.getUint32(ext.start));
+      }
+    }
+    return this.buf.slice(ext.start, ext.end);
+  }
+
+  private readScalarNumber(): number | bigint {
+    const b = this.buf[this.pos]!;
+    const p = this.pos;
+    if (b <= 0x7f) {
+      this.pos++;
+      return b;
+    }
+    if (b >= 0xe0) {
+      this.pos++;
+      return b - 0x100;
+    }
+    switch (b) {
+      case 0xcc:
+        this.need(2);
+        this.pos += 2;
+        return this.buf[p + 1]!;
+      case 0xcd:
+        this.need(3);
+        this.pos += 3;
+        return this.view.getUint16(p + 1);
+      case 0xce:
+        this.need(5);
+        this.pos += 5;
+        return this.view.getUint32(p + 1);
+      case 0xcf: {
+        this.need(9);
+        this.pos += 9;
+        const v = this.view.getBigUint64(p + 1);
+        return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+      }
+      case 0xd0:
+        this.need(2);
+        this.pos += 2;
+        return this.view.getInt8(p + 1);
+      case 0xd1:
+        this.need(3);
+        this.pos += 3;
+        return this.view.getInt16(p + 1);
+      case 0xd2:
+        this.need(5);
+        this.pos += 5;
+        return this.view.getInt32(p + 1);
+      case 0xd3: {
+        this.need(9);
+        this.pos += 9;
+        const v = this.view.getBigInt64(p + 1);
+        return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
+          ? Number(v)
+          : v;
+      }
+      case 0xca:
+        this.need(5);
+        this.pos += 5;
+        return this.view.getFloat32(p + 1);
+      case 0xcb:
+        this.need(9);
+        this.pos += 9;
+        return this.view.getFloat64(p + 1);
+      default:
+        throw new MsgpackFormatError(`not a number: 0x${b.toString(16)}`);
+    }
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) {
+      throw new MsgpackFormatError(`truncated msgpack at offset ${this.pos}`);
+    }
+  }
+}
+
+function isoTime(sec: number, nsec: number): string {
+  const ms = sec * 1000;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return `${sec}.${nsec}`;
+  const base = new Date(ms).toISOString().slice(0, 19);
+  return `${base}.${String(nsec % 1_000_000_000).padStart(9, '0')}Z`;
+}
+
+function stringifyKey(v: RecordValue): string {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  if (typeof v === 'bigint') return v.toString();
+  return typeof v === 'object' && v !== null
+    ? JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
+    : String(v);
+}
