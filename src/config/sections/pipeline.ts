@@ -13,6 +13,28 @@ export const SpoolSection = Section(
       '5ms',
       'group-commit window: batches arriving within it share a commit',
     ),
+    synchronous: Type.Union([Type.Literal('normal'), Type.Literal('full')], {
+      default: 'normal',
+      description:
+        'SQLite synchronous mode: normal survives kill -9 (WAL); full also survives power loss (fsync per commit)',
+    }),
+    backpressure_timeout: Duration(
+      '30s',
+      'how long consume waits for room in a full spool before rejecting (retryable)',
+    ),
+    retry_initial: Duration('100ms', 'first retry delay after a consumer delivery fails'),
+    retry_max: Duration('30s', 'cap of the exponential delivery retry delay'),
+    delivery_max_entries: Type.Integer({
+      minimum: 1,
+      default: 5000,
+      description: 'entries offered to a consumer per deliver call (at least one batch)',
+    }),
+    delivery_max_bytes: Type.Integer({
+      minimum: 1024,
+      default: 16 * 1024 * 1024,
+      description: 'encoded bytes offered to a consumer per deliver call (at least one batch)',
+    }),
+    stop_timeout: Duration('10s', 'how long stop() waits for in-flight deliveries to finish'),
   },
   'durable spool',
 );
@@ -46,6 +68,7 @@ export const RollupSection = Section(
     }),
     retention: Duration('7d', 'how long rollups are kept in the embedded store'),
     lateness: Duration('2m', 'how long an interval stays open for late entries in memory'),
+    grace: Duration('2s', 'wait after an interval ends before emitting its points'),
   },
   'role rollups',
 );

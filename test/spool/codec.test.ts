@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { Batch } from '../../src/core/entry.ts';
+import { createBatchCodec } from '../../src/spool/codec.ts';
+import { accessLogBatch } from '../helpers/spool-fixtures.ts';
+
+describe('spool codec', () => {
+  const codec = createBatchCodec();
+
+  it('round-trips bigint and Uint8Array values exactly, at any depth', () => {
+    const batch: Batch = {
+      origin: { input: 'influx-v1', database: 'telegraf', peerAddress: '10.1.2.3' },
+      receivedAt: 1_764_244_800_123,
+      entries: [
+        {
+          tag: 'cpu',
+          sec: 1_764_244_800,
+          nsec: 999_999_999,
+          record: {
+            small: 1n,
+            negative: -42n,
+            huge: 2n ** 64n + 7n,
+            bytes: new Uint8Array([0, 1, 254, 255]),
+            empty: new Uint8Array(0),
+            nested: { list: [1n, new Uint8Array([9]), 'x', null, true, 1.5] },
+            big_number: 2 ** 40,
+            float: 0.1,
+          },
+          tags: { host: 'web-1' },
+        },
+      ],
+    };
+    const back = codec.decode(codec.encode(batch));
+    expect(back).toEqual(batch);
+    const r = back.entries[0]!.record;
+    expect(typeof r.small).toBe('bigint');
+    expect(typeof r.big_number).toBe('number');
+    expect(r.bytes).toBeInstanceOf(Uint8Array);
+    expect([...(r.bytes as Uint8Array)]).toEqual([0, 1, 254, 255]);
+  });
+
+  it('keeps labels, instanceId and the difference between an absent and a null instanceId', () => {
+    const base = { tag: 't', sec: 1, nsec: 2, record: { a: 'b' } };
+    const batch: Batch = {
+      origin: { input: 'forward' },
+      receivedAt: 5,
+      entries: [
+        { ...base },
+        { ...base, instanceId: null },
+        { ...base, instanceId: 'i-1', labels: { role: 'web', version: '1.4.2', slot: '0' } },
+        { ...base, labels: { role: 'unknown' } },
+      ],
+    };
+    const back = codec.decode(codec.encode(batch));
+    expect(back).toEqual(batch);
+    expect('instanceId' in back.entries[0]!).toBe(false);
+    expect(back.entries[1]!.instanceId).toBeNull();
+    expect('labels' in back.entries[1]!).toBe(false);
+  });
+
+  it('does not turn an undefined origin field into null', () => {
+    const batch: Batch = {
+      origin: { input: 'forward', authHostname: undefined },
+      receivedAt: 1,
+      entries: [{ tag: 't', sec: 1, nsec: 0, record: {} }],
+    };
+    expect('authHostname' in codec.decode(codec.encode(batch)).origin).toBe(false);
+  });
+
+  it('stores a 1,000-record access-log batch compactly (no per-entry key names)', () => {
+    const batch = accessLogBatch(1000, 1, 1_764_244_800_000);
+    const bytes = codec.encode(batch).byteLength;
+    const json = Buffer.byteLength(JSON.stringify(batch));
+    expect(bytes).toBeLessThan(json * 0.85);
+    expect(codec.decode(codec.encode(batch))).toEqual(batch);
+  });
+
+  it('refuses a payload of an unknown format', () => {
+    expect(() => codec.decode(new Uint8Array([0x93, 0x63, 0x80, 0x01]))).toThrow(/unknown format/);
+  });
+});
