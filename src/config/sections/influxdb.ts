@@ -19,7 +19,9 @@ export const InfluxdbSection = Type.Optional(
       password: Type.Optional(Type.String({ minLength: 1, description: 'v1 basic auth password' })),
       precision: Type.Union([Type.Literal('s'), Type.Literal('ms'), Type.Literal('ns')], {
         default: 'ns',
-        description: 'write precision; only s, ms, ns are safe across versions',
+        description:
+          'kept for compatibility; the writer always sends precision=ns because event points ' +
+          'carry a per-entry nanosecond offset that a coarser precision would truncate away',
       }),
       create_database: Type.Boolean({
         default: true,
@@ -29,6 +31,7 @@ export const InfluxdbSection = Type.Optional(
       concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
       gzip: Type.Boolean({ default: true, description: 'gzip write bodies' }),
       timeout: Duration('30s', 'per-request timeout'),
+      min_retry_delay: Duration('250ms', 'first delay of the exponential retry backoff'),
       max_retry_delay: Duration('60s', 'upper bound of the exponential retry backoff'),
       ping_interval: Duration('5s', 'how often readiness pings InfluxDB'),
     },

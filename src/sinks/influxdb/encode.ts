@@ -1,0 +1,187 @@
+/**
+ * The line-protocol encoder: pure functions from a point (measurement, tags, flat fields, ns
+ * time) to one line of InfluxDB line protocol, plus the record flattening that turns a fluentd
+ * record into flat scalar fields. No I/O; the writer and the benchmarks call it directly.
+ *
+ * Rules (each checked against a real InfluxDB 1.6.7, see test/sinks/influxdb/encode.test.ts):
+ * - Measurement: `,` and space are backslash-escaped. A leading `#` would turn the line into a
+ *   comment (the server answers 204 and stores nothing), so such a name gets a `_` prefix.
+ * - Tag keys, tag values, field keys: `,` `=` space are backslash-escaped.
+ * - Newlines: a raw newline ends the line in names and tags, so in measurement, tag keys/values
+ *   and field keys `\n` / `\r` are *replaced* by the two characters `\n` / `\r` (stored
+ *   literally; names and tags are identifiers, losing a newline there is harmless). Inside
+ *   string field values a raw newline is accepted by 1.x (the parser honours the quotes;
+ *   measured), so log messages with stack traces stay byte-exact.
+ * - Backslashes: 1.x decides "escaped" by looking at the previous byte, so a backslash at the end
+ *   of a name or tag value would escape the separator after it and no escaping can express it.
+ *   Only that case is rewritten: a trailing `\` becomes `/`. Everywhere else it is kept as is.
+ * - String field values: wrapped in `"`, with `"` and `\` escaped.
+ * - Numbers: a JS `number` is always written as a float, even when it is integral. fluentd JSON
+ *   carries `1` and `1.5` for the same key, and InfluxDB fixes a field's type with its first
+ *   write per shard, so "integral → integer" would dead-letter every later fractional value.
+ *   Only a `bigint` (msgpack int64, or a producer that asks for it explicitly, e.g. rollup
+ *   counts) becomes an integer (`42i`); outside int64 it falls back to a float. NaN/±Infinity
+ *   have no line-protocol form and are skipped.
+ * - Booleans `true`/`false`; `Uint8Array` → base64 string; nested maps flattened as `a.b`;
+ *   arrays → JSON string; `null` skipped.
+ * - Names InfluxDB rejects or silently drops: a tag or field key `time` (1.x drops a `time`
+ *   field without error and rejects a `time` tag) is written as `time_`.
+ * - Tags are sorted by key (what the server would do anyway; it also makes lines comparable);
+ *   tags with an empty key or value are dropped. Fields are sorted too, so equal points give
+ *   byte-identical lines. Timestamps are integer nanoseconds.
+ */
+import type { RecordMap, RecordValue } from '../../core/entry.ts';
+
+export type FieldScalar = string | number | bigint | boolean;
+export type FieldType = 'float' | 'integer' | 'string' | 'boolean';
+
+export interface Point {
+  measurement: string;
+  tags: Record<string, string>;
+  /** Flat scalar fields (see `flattenFields`). */
+  fields: Record<string, FieldScalar>;
+  /** Epoch nanoseconds. */
+  timeNs: bigint;
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** The InfluxDB type a scalar is written as. */
+export function fieldType(v: FieldScalar): FieldType {
+  switch (typeof v) {
+    case 'string':
+      return 'string';
+    case 'boolean':
+      return 'boolean';
+    case 'bigint':
+      return v >= INT64_MIN && v <= INT64_MAX ? 'integer' : 'float';
+    default:
+      return 'float';
+  }
+}
+
+/** A key InfluxDB would reject or drop, renamed. */
+export function safeKey(key: string): string {
+  return key === 'time' ? 'time_' : key;
+}
+
+function escapeIdentifier(s: string, specials: RegExp): string {
+  let out = s.replace(specials, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    return `\\${c}`;
+  });
+  if (out.endsWith('\\')) out = `${out.slice(0, -1)}/`;
+  return out;
+}
+
+const MEASUREMENT_SPECIALS = /[, \n\r]/g;
+const KEY_SPECIALS = /[,= \n\r]/g;
+
+export function escapeMeasurement(name: string): string {
+  const escaped = escapeIdentifier(name, MEASUREMENT_SPECIALS);
+  return escaped.startsWith('#') ? `_${escaped}` : escaped;
+}
+
+/** Escaping for tag keys, tag values and field keys. */
+export function escapeKey(s: string): string {
+  return escapeIdentifier(s, KEY_SPECIALS);
+}
+
+export function escapeStringField(s: string): string {
+  return `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** One field value in line-protocol form, or undefined when it has none (NaN, ±Infinity). */
+export function encodeFieldValue(v: FieldScalar): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return escapeStringField(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'bigint':
+      return v >= INT64_MIN && v <= INT64_MAX ? `${v}i` : String(Number(v));
+    default:
+      if (!Number.isFinite(v)) return undefined;
+      // String(-0) is "0"; exponents like 1e+21 are valid line protocol.
+      return String(v);
+  }
+}
+
+/**
+ * Encodes one point. Returns undefined when nothing is left to write (empty measurement or no
+ * encodable field): a line without fields is a parse error on the server.
+ */
+export function encodeLine(p: Point): string | undefined {
+  if (p.measurement === '') return undefined;
+  let line = escapeMeasurement(p.measurement);
+  const tagKeys = Object.keys(p.tags).sort();
+  for (const k of tagKeys) {
+    const v = p.tags[k];
+    if (k === '' || v === undefined || v === '') continue;
+    line += `,${escapeKey(safeKey(k))}=${escapeKey(v)}`;
+  }
+  let sep = ' ';
+  const fieldKeys = Object.keys(p.fields).sort();
+  let any = false;
+  for (const k of fieldKeys) {
+    if (k === '') continue;
+    const encoded = encodeFieldValue(p.fields[k]!);
+    if (encoded === undefined) continue;
+    line += `${sep}${escapeKey(safeKey(k))}=${encoded}`;
+    sep = ',';
+    any = true;
+  }
+  if (!any) return undefined;
+  return `${line} ${p.timeNs}`;
+}
+
+function jsonReplacer(_key: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? Number(v) : String(v);
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  return v;
+}
+
+function flattenInto(out: Record<string, FieldScalar>, prefix: string, v: RecordValue): void {
+  if (v === null || v === undefined) return;
+  if (typeof v === 'number') {
+    if (Number.isFinite(v)) out[prefix] = v;
+    return;
+  }
+  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') {
+    out[prefix] = v;
+    return;
+  }
+  if (v instanceof Uint8Array) {
+    out[prefix] = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+    return;
+  }
+  if (Array.isArray(v)) {
+    out[prefix] = JSON.stringify(v, jsonReplacer);
+    return;
+  }
+  for (const [k, inner] of Object.entries(v)) flattenInto(out, `${prefix}.${k}`, inner);
+}
+
+/**
+ * Flattens a record into scalar fields: nested maps become `a.b` keys, arrays a JSON string,
+ * byte strings base64, nulls and non-finite numbers disappear. Adds to `out` and returns it.
+ */
+export function flattenFields(
+  record: RecordMap,
+  out: Record<string, FieldScalar> = {},
+  skip?: ReadonlySet<string>,
+): Record<string, FieldScalar> {
+  for (const k of Object.keys(record)) {
+    if (skip?.has(k)) continue;
+    const v = record[k];
+    if (v === undefined) continue;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)) {
+      for (const [ik, inner] of Object.entries(v)) flattenInto(out, `${k}.${ik}`, inner);
+    } else {
+      flattenInto(out, k, v);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,160 @@
+/**
+ * The point schema (docs/INFLUXDB-SCHEMA.md): how a spooled entry becomes one InfluxDB point.
+ * Pure: `toPoints(spooled, schema)` → points with their encoded line; `toLines` keeps only the
+ * lines. The writer uses the structured form to keep the catalog of measurements/tags/fields.
+ *
+ * - Log records: tags = labels (role, version, slot, extras) + the `schema.tag_keys` record keys
+ *   whose value is a scalar; fields = every other record key (flattened) + `instance_id`.
+ * - Entries that carry their own tags (line-protocol points, and the `fleet_events`,
+ *   `fleet_rollup`, `fleet_members` points other stages write): their tags plus the labels (the
+ *   labels win: they are the registry's truth after relabelling), except `instance_id` and
+ *   `host`, which become string fields — they are per-instance and would grow cardinality with
+ *   every replacement.
+ * - A field whose name equals a tag key is written as `<name>_field` (1.x would accept both, but
+ *   InfluxQL then needs `::field` to tell them apart and 3.x rejects it).
+ * - A point with no field left gets `_count=1i`.
+ *
+ * Time. Event points are written at the event time *plus `entry_seq mod 1,000,000` ns*: InfluxDB
+ * keeps one value per (series, timestamp), and since instance_id is not a tag, two log lines of
+ * one role/slot in the same second (fluentd's default precision) would otherwise overwrite each
+ * other. The offset is stable across replay (entry_seq is the spool's global sequence), so a
+ * replayed batch rewrites the same points. That is why every request goes out with
+ * precision=ns: a coarser precision would truncate the offset away. `fleet_rollup` and
+ * `fleet_members` get no offset — a late entry must rewrite the interval's point. `fleet_events`
+ * are ms-precise and take their offset from a hash of `event_id`, so the same event written by
+ * any replay or any writer lands on the same point.
+ */
+import type { SchemaConfig } from '../../config/schema.ts';
+import { type Entry, entryTimeNs } from '../../core/entry.ts';
+import type { SpooledBatch } from '../../spool/contract.ts';
+import { encodeLine, type FieldScalar, flattenFields, safeKey } from './encode.ts';
+import { compileRoutes, type RouteFn } from './routes.ts';
+
+export const ROLLUP_MEASUREMENT = 'fleet_rollup';
+export const MEMBERS_MEASUREMENT = 'fleet_members';
+export const EVENTS_MEASUREMENT = 'fleet_events';
+
+/** Per-instance tags of line-protocol points that are demoted to fields. */
+const DEMOTED_TAGS = ['instance_id', 'host'] as const;
+
+const OFFSET_MODULO = 1_000_000n;
+
+export interface EncodedPoint {
+  line: string;
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, FieldScalar>;
+}
+
+/** An entry that yields no line (empty tag, nothing encodable); the writer dead-letters it. */
+export interface UnencodableEntry {
+  entry: Entry;
+  reason: string;
+}
+
+export interface SchemaPlan {
+  route: RouteFn;
+  tagKeys: readonly string[];
+}
+
+/** Compiles the schema once; pass the plan to `toPoints` for every batch. */
+export function compileSchema(schema: SchemaConfig): SchemaPlan {
+  return { route: compileRoutes(schema.routes), tagKeys: schema.tag_keys };
+}
+
+function isScalar(v: unknown): v is string | number | boolean | bigint {
+  const t = typeof v;
+  return (
+    t === 'string' || (t === 'number' && Number.isFinite(v)) || t === 'boolean' || t === 'bigint'
+  );
+}
+
+/** FNV-1a 32-bit: a stable, dependency-free hash for the event offset. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function pointTime(entry: Entry, entrySeq: number): bigint {
+  const ns = entryTimeNs(entry);
+  if (entry.tag === ROLLUP_MEASUREMENT || entry.tag === MEMBERS_MEASUREMENT) return ns;
+  if (entry.tag === EVENTS_MEASUREMENT) {
+    const id = entry.record.event_id;
+    if (typeof id === 'string' && id !== '') {
+      const ms = ns - (ns % 1_000_000n);
+      return ms + (BigInt(fnv1a(id)) % OFFSET_MODULO);
+    }
+  }
+  return ns + (BigInt(entrySeq) % OFFSET_MODULO);
+}
+
+/** Builds one point from an entry; undefined (with a reason) when it cannot be written. */
+export function toPoint(
+  entry: Entry,
+  entrySeq: number,
+  plan: SchemaPlan,
+): EncodedPoint | UnencodableEntry {
+  const measurement = plan.route(entry.tag);
+  if (measurement === '') return { entry, reason: 'entry has an empty tag: no measurement' };
+  const tags: Record<string, string> = {};
+  const fields: Record<string, FieldScalar> = {};
+  if (entry.tags) {
+    for (const [k, v] of Object.entries(entry.tags)) {
+      if ((DEMOTED_TAGS as readonly string[]).includes(k)) continue;
+      tags[k] = v;
+    }
+    if (entry.labels) Object.assign(tags, entry.labels);
+    flattenFields(entry.record, fields);
+    for (const k of DEMOTED_TAGS) {
+      const v = entry.tags[k];
+      if (v !== undefined && v !== '' && fields[k] === undefined) fields[k] = v;
+    }
+  } else {
+    if (entry.labels) Object.assign(tags, entry.labels);
+    const promoted = new Set<string>();
+    for (const k of plan.tagKeys) {
+      const v = entry.record[k];
+      if (!isScalar(v) || tags[k] !== undefined) continue;
+      tags[k] = String(v);
+      promoted.add(k);
+    }
+    flattenFields(entry.record, fields, promoted);
+  }
+  if (entry.instanceId) fields.instance_id = entry.instanceId;
+  for (const k of Object.keys(fields)) {
+    if (tags[k] === undefined && tags[safeKey(k)] === undefined) continue;
+    fields[`${k}_field`] = fields[k]!;
+    delete fields[k];
+  }
+  if (Object.keys(fields).length === 0) fields._count = 1n;
+  const line = encodeLine({ measurement, tags, fields, timeNs: pointTime(entry, entrySeq) });
+  if (line === undefined) return { entry, reason: 'entry has no encodable field' };
+  return { line, measurement, tags, fields };
+}
+
+export interface BatchPoints {
+  points: EncodedPoint[];
+  unencodable: UnencodableEntry[];
+}
+
+export function toPoints(spooled: SpooledBatch, plan: SchemaPlan): BatchPoints {
+  const points: EncodedPoint[] = [];
+  const unencodable: UnencodableEntry[] = [];
+  const { entries } = spooled.batch;
+  for (let i = 0; i < entries.length; i++) {
+    const p = toPoint(entries[i]!, spooled.firstEntrySeq + i, plan);
+    if ('line' in p) points.push(p);
+    else unencodable.push(p);
+  }
+  return { points, unencodable };
+}
+
+/** The lines of a spooled batch (entries that cannot be written are left out). */
+export function toLines(spooled: SpooledBatch, schema: SchemaConfig | SchemaPlan): string[] {
+  const plan = 'route' in schema ? schema : compileSchema(schema);
+  return toPoints(spooled, plan).points.map((p) => p.line);
+}

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import {
+  encodeLine,
+  escapeKey,
+  escapeMeasurement,
+  escapeStringField,
+  type FieldScalar,
+  fieldType,
+  flattenFields,
+  type Point,
+} from '../../../src/sinks/influxdb/encode.ts';
+import { freshDatabase, influxql, influxUrl } from '../../helpers/influxdb.ts';
+
+interface Case {
+  name: string;
+  point: Omit<Point, 'timeNs'>;
+  line: string;
+  /** What the server stores (after its own unescaping). */
+  stored: { measurement: string; tags: Record<string, string>; fields: Record<string, unknown> };
+}
+
+// Every escape rule, with the exact line and what a real InfluxDB 1.6.7 stores for it.
+const CASES: Case[] = [
+  {
+    name: 'space and comma in measurement',
+    point: { measurement: 'cpu load,x', tags: {}, fields: { v: 1 } },
+    line: 'cpu\\ load\\,x v=1',
+    stored: { measurement: 'cpu load,x', tags: {}, fields: { v: 1 } },
+  },
+  {
+    name: 'equals sign in measurement needs no escape',
+    point: { measurement: 'a=b', tags: {}, fields: { v: 1 } },
+    line: 'a=b v=1',
+    stored: { measurement: 'a=b', tags: {}, fields: { v: 1 } },
+  },
+  {
+    name: 'leading # in measurement (else a comment)',
+    point: { measurement: '#hash', tags: {}, fields: { v: 1 } },
+    line: '_#hash v=1',
+    stored: { measurement: '_#hash', tags: {}, fields: { v: 1 } },
+  },
+  {
+    name: 'comma, equals and space in tag keys and values',
+    point: { measurement: 'esc_tags', tags: { 'k ,=': 'v ,=x' }, fields: { v: 1 } },
+    line: 'esc_tags,k\\ \\,\\==v\\ \\,\\=x v=1',
+    stored: { measurement: 'esc_tags', tags: { 'k ,=': 'v ,=x' }, fields: { v: 1 } },
+  },
+  {
+    name: 'newline and carriage return in a tag value become literal \\n \\r',
+    point: { measurement: 'esc_nl', tags: { t: 'a\nb\rc' }, fields: { v: 1 } },
+    line: 'esc_nl,t=a\\nb\\rc v=1',
+    stored: { measurement: 'esc_nl', tags: { t: 'a\\nb\\rc' }, fields: { v: 1 } },
+  },
+  {
+    name: 'newline in measurement and field key',
+    point: { measurement: 'esc\nm', tags: {}, fields: { 'f\nk': 1 } },
+    line: 'esc\\nm f\\nk=1',
+    stored: { measurement: 'esc\\nm', tags: {}, fields: { 'f\\nk': 1 } },
+  },
+  {
+    name: 'backslash inside a tag value is kept',
+    point: { measurement: 'esc_bs', tags: { path: 'C:\\dir\\x' }, fields: { v: 1 } },
+    line: 'esc_bs,path=C:\\dir\\x v=1',
+    stored: { measurement: 'esc_bs', tags: { path: 'C:\\dir\\x' }, fields: { v: 1 } },
+  },
+  {
+    name: 'trailing backslash in a tag value becomes /',
+    point: { measurement: 'esc_bs_end', tags: { path: 'C:\\dir\\' }, fields: { v: 1 } },
+    line: 'esc_bs_end,path=C:\\dir/ v=1',
+    stored: { measurement: 'esc_bs_end', tags: { path: 'C:\\dir/' }, fields: { v: 1 } },
+  },
+  {
+    name: 'backslash before an escaped comma survives',
+    point: { measurement: 'esc_bs_comma', tags: { t: 'a\\,b' }, fields: { v: 1 } },
+    line: 'esc_bs_comma,t=a\\\\,b v=1',
+    stored: { measurement: 'esc_bs_comma', tags: { t: 'a\\,b' }, fields: { v: 1 } },
+  },
+  {
+    name: 'quotes, backslashes and raw newlines in a string field',
+    point: {
+      measurement: 'esc_str',
+      tags: {},
+      fields: { msg: 'say "hi" \\ end\\\nline2\r\nline3' },
+    },
+    line: 'esc_str msg="say \\"hi\\" \\\\ end\\\\\nline2\r\nline3"',
+    stored: {
+      measurement: 'esc_str',
+      tags: {},
+      fields: { msg: 'say "hi" \\ end\\\nline2\r\nline3' },
+    },
+  },
+  {
+    name: 'field key with comma, equals and space',
+    point: { measurement: 'esc_fk', tags: {}, fields: { 'a b,c=d': 'x' } },
+    line: 'esc_fk a\\ b\\,c\\=d="x"',
+    stored: { measurement: 'esc_fk', tags: {}, fields: { 'a b,c=d': 'x' } },
+  },
+  {
+    name: 'time as a field or tag key is renamed (1.x drops/rejects it)',
+    point: { measurement: 'esc_time', tags: { time: 'x' }, fields: { time: 5 } },
+    line: 'esc_time,time_=x time_=5',
+    stored: { measurement: 'esc_time', tags: { time_: 'x' }, fields: { time_: 5 } },
+  },
+  {
+    name: 'numbers are floats, bigints integers, booleans, empty string',
+    point: {
+      measurement: 'types',
+      tags: {},
+      fields: { f: 1, g: 1.5, i: 42n, big: 9223372036854775807n, b: true, c: false, s: '' },
+    },
+    line: 'types b=true,big=9223372036854775807i,c=false,f=1,g=1.5,i=42i,s=""',
+    stored: {
+      measurement: 'types',
+      tags: {},
+      fields: { b: true, big: 9223372036854775807, c: false, f: 1, g: 1.5, i: 42, s: '' },
+    },
+  },
+  {
+    name: 'tags sorted by key, empty values dropped, unicode kept',
+    point: { measurement: 'sorted', tags: { z: 'ü x', a: '1', empty: '' }, fields: { v: 2 } },
+    line: 'sorted,a=1,z=ü\\ x v=2',
+    stored: { measurement: 'sorted', tags: { a: '1', z: 'ü x' }, fields: { v: 2 } },
+  },
+];
+
+describe('line-protocol encoder', () => {
+  it.each(CASES)('encodes $name', ({ point, line }) => {
+    expect(encodeLine({ ...point, timeNs: 7n })).toBe(`${line} 7`);
+  });
+
+  it('escapes each part with its own rule', () => {
+    expect(escapeMeasurement('a,b c=d')).toBe('a\\,b\\ c=d');
+    expect(escapeKey('a,b c=d')).toBe('a\\,b\\ c\\=d');
+    expect(escapeKey('end\\')).toBe('end/');
+    expect(escapeStringField('a"b\\c')).toBe('"a\\"b\\\\c"');
+  });
+
+  it('skips non-finite numbers and returns undefined when no field is left', () => {
+    expect(
+      encodeLine({ measurement: 'm', tags: {}, fields: { a: Number.NaN, b: 1 }, timeNs: 1n }),
+    ).toBe('m b=1 1');
+    expect(
+      encodeLine({
+        measurement: 'm',
+        tags: {},
+        fields: { a: Number.POSITIVE_INFINITY },
+        timeNs: 1n,
+      }),
+    ).toBe(undefined);
+    expect(encodeLine({ measurement: '', tags: {}, fields: { a: 1 }, timeNs: 1n })).toBe(undefined);
+  });
+
+  it('writes bigints beyond int64 as floats and types them as float', () => {
+    const huge = 2n ** 64n;
+    expect(encodeLine({ measurement: 'm', tags: {}, fields: { u: huge }, timeNs: 1n })).toBe(
+      `m u=${Number(huge)} 1`,
+    );
+    expect(fieldType(huge)).toBe('float');
+    expect(fieldType(5n)).toBe('integer');
+    expect(fieldType(5)).toBe('float');
+  });
+
+  it('flattens nested maps, stringifies arrays, base64s bytes and skips nulls', () => {
+    const out = flattenFields({
+      http: { status: 200, req: { path: '/x' } },
+      list: [1, 'a', { b: 2n }],
+      bytes: new Uint8Array([104, 105]),
+      gone: null,
+      nan: Number.NaN,
+      msg: 'ok',
+    });
+    expect(out).toEqual({
+      'http.status': 200,
+      'http.req.path': '/x',
+      list: '[1,"a",{"b":2}]',
+      bytes: 'aGk=',
+      msg: 'ok',
+    } satisfies Record<string, FieldScalar>);
+  });
+
+  it('round-trips every escape case through a real InfluxDB 1.6.7', async () => {
+    const db = await freshDatabase('encode');
+    const body = CASES.map((c, i) => encodeLine({ ...c.point, timeNs: BigInt(i + 1) })).join('\n');
+    const res = await fetch(`${influxUrl()}/write?db=${db}&precision=ns`, {
+      method: 'POST',
+      body,
+    });
+    expect(res.status, await res.text()).toBe(204);
+    const [series = []] = await influxql('SELECT * FROM /.*/ GROUP BY *', { db, epoch: 'ns' });
+    for (const [i, c] of CASES.entries()) {
+      const hits = series.flatMap((s) =>
+        s.values
+          .filter((v) => v[0] === i + 1)
+          .map((v) => ({
+            measurement: s.name,
+            tags: Object.fromEntries(Object.entries(s.tags ?? {}).filter(([, tv]) => tv !== '')),
+            fields: Object.fromEntries(
+              s.columns
+                .map((col, ci) => [col, v[ci]])
+                .filter(([col, fv]) => col !== 'time' && fv !== null),
+            ),
+          })),
+      );
+      expect(hits, c.name).toEqual([c.stored]);
+    }
+  });
+});
