@@ -38,4 +38,10 @@ export interface GenerationModel {
   measurements: MeasurementModel[];
   /** Live instances (inventory). */
   instances: InstanceModel[];
+  /**
+   * The rollup interval (`rollup.interval`, e.g. `10s`): panels never ask for a finer
+   * `$__interval`, or a rate would divide one rollup point by a fraction of its interval.
+   * Defaults to `10s`.
+   */
+  rollupInterval?: string;
 }
