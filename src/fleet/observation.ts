@@ -16,11 +16,21 @@ export interface InstanceFacts {
   privateDns?: string;
   /** Any further attributes (EC2 tags, static file keys), usable as extra labels. */
   attributes?: Record<string, string>;
+  /** Epoch ms the instance launched, when the source knows it (EC2 LaunchTime, static file). */
+  launchedAt?: number;
+  /** Epoch ms the instance ended, for sources that list past instances (static file). */
+  terminatedAt?: number;
 }
 
 export type Observation =
   /** The instance is running (launched at `launchedAt` when the source knows it). */
-  | { kind: 'running'; at: number; facts: InstanceFacts; launchedAt?: number; source: ObservationSource }
+  | {
+      kind: 'running';
+      at: number;
+      facts: InstanceFacts;
+      launchedAt?: number;
+      source: ObservationSource;
+    }
   /** The instance is gone (terminated, or stopped for good). */
   | { kind: 'terminated'; at: number; instanceId: string; source: ObservationSource; cause?: Cause }
   /**
@@ -42,7 +52,13 @@ export type Observation =
       source: ObservationSource;
     };
 
-export type ObservationSource = 'ec2' | 'static' | 'records' | 'eventbridge' | 'autoscaling' | 'deploy-api';
+export type ObservationSource =
+  | 'ec2'
+  | 'static'
+  | 'records'
+  | 'eventbridge'
+  | 'autoscaling'
+  | 'deploy-api';
 
 export type Cause = 'release' | 'fault' | 'scale' | 'unknown';
 

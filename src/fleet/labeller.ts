@@ -1,0 +1,258 @@
+/**
+ * The labelling stage: inputs → (this) → spool.
+ *
+ * For every entry: resolve which instance produced it (identity.ts), look the instance up in
+ * the registry at the entry's *event time*, attach `entry.labels` (role, version, slot,
+ * configured extras, then the relabel rules) and `entry.instanceId`, and report what the
+ * records say about their instance to the registry (`registry.records`). Then the batch goes
+ * downstream; `consume` resolves only when downstream accepted it, so an input's ack waits
+ * for the spool.
+ *
+ * Unknown instances: entries that name an instance the registry does not know yet are held,
+ * with their whole batch, for up to `registry.unknown.hold` so discovery can catch up; every
+ * registry change retries them. At most `registry.unknown.max_held` entries wait at once;
+ * beyond that, and when the hold expires, they get `role=unknown` (never dropped). Entries
+ * with no identity at all get `role=unknown` at once. Only relabel rules drop entries.
+ *
+ * Labels objects are shared between entries of the same instance span (that is what makes
+ * this stage cheap) and frozen: downstream stages must treat `entry.labels` as read-only.
+ */
+import { parseDuration } from '../config/duration.ts';
+import type { RegistryConfig } from '../config/schema.ts';
+import type { Consumer } from '../core/consumer.ts';
+import type { Deps } from '../core/deps.ts';
+import { type Batch, type Entry, entryTimeMs, type Labels } from '../core/entry.ts';
+import { type Component, component } from '../core/lifecycle.ts';
+import { counter, gauge } from '../telemetry/metrics.ts';
+import { resolveIdentity } from './identity.ts';
+import type { Observation } from './observation.ts';
+import type { FleetRegistry, Span } from './registry.ts';
+import { createSeenReporter } from './sources/records.ts';
+
+export interface FleetLabellerOptions {
+  registry: FleetRegistry;
+  /** Pure relabel function (compiled rules bound in); null drops the entry. */
+  relabel: (labels: Labels) => Labels | null;
+  downstream: Consumer;
+}
+
+export type FleetLabeller = Consumer & Component;
+
+/** The labels of entries whose instance is not known. */
+export const UNKNOWN_LABELS: Labels = Object.freeze({ role: 'unknown', version: 'unknown' });
+
+interface Held {
+  batch: Batch;
+  /** Indexes of entries still unresolved. */
+  pending: number[];
+  timer: NodeJS.Timeout;
+  settle: (p: Promise<void>) => void;
+}
+
+export function createFleetLabeller(
+  config: RegistryConfig,
+  deps: Deps,
+  opts: FleetLabellerOptions,
+): FleetLabeller {
+  const { registry, relabel, downstream } = opts;
+  const keys = config.identity_keys;
+  const holdMs = parseDuration(config.unknown.hold);
+  const maxHeld = config.unknown.max_held;
+  const reporter = config.records ? createSeenReporter(config.records) : undefined;
+
+  const unknown = counter(
+    deps.metrics,
+    'fleetline_fleet_unknown_total',
+    'entries whose instance was not known at once, by outcome',
+    ['outcome'],
+  );
+  const dropped = counter(
+    deps.metrics,
+    'fleetline_fleet_relabel_dropped_total',
+    'entries dropped by relabel rules',
+  );
+  const held: Held[] = [];
+  let heldEntries = 0;
+  gauge(
+    deps.metrics,
+    'fleetline_fleet_unknown_held',
+    'entries waiting for discovery',
+    [],
+    function () {
+      this.set(heldEntries);
+    },
+  );
+
+  const relabelled = new WeakMap<Labels, Labels | null>();
+  const relabelCached = (labels: Labels): Labels | null => {
+    let out = relabelled.get(labels);
+    if (out === undefined) {
+      const r = relabel(labels);
+      out = r === null ? null : Object.freeze(r);
+      relabelled.set(labels, out);
+    }
+    return out;
+  };
+
+  /** Entries relabel dropped, per batch; allocated only when a drop happens. */
+  const drops = new WeakMap<Batch, Set<Entry>>();
+
+  const label = (batch: Batch, e: Entry, span: Span | undefined, atMs: number) => {
+    const out = relabelCached(span ? span.labels : UNKNOWN_LABELS);
+    if (out === null) {
+      let set = drops.get(batch);
+      if (!set) {
+        set = new Set();
+        drops.set(batch, set);
+      }
+      set.add(e);
+      return;
+    }
+    e.labels = out;
+    if (span) {
+      e.instanceId = span.instanceId;
+      registry.noteSeen(span, atMs);
+    } else e.instanceId = null;
+  };
+
+  const forward = (batch: Batch): Promise<void> => {
+    const gone = drops.get(batch);
+    if (gone) {
+      dropped.inc(gone.size);
+      batch.entries = batch.entries.filter((e) => !gone.has(e));
+      drops.delete(batch);
+    }
+    if (batch.entries.length === 0) return Promise.resolve();
+    return downstream.consume(batch);
+  };
+
+  /** Tries the still-unresolved entries again; returns the indexes that remain unknown. */
+  const retry = (batch: Batch, pending: number[]): number[] => {
+    const rest: number[] = [];
+    for (const i of pending) {
+      const e = batch.entries[i]!;
+      const t = entryTimeMs(e);
+      const r = resolveIdentity(e, batch.origin, keys, registry.lookup, t);
+      if (typeof r === 'object' && r !== null) label(batch, e, r, t);
+      else rest.push(i);
+    }
+    return rest;
+  };
+
+  const release = (h: Held, expired: boolean): Promise<void> => {
+    const idx = held.indexOf(h);
+    if (idx < 0) return Promise.resolve();
+    held.splice(idx, 1);
+    clearTimeout(h.timer);
+    const rest = retry(h.batch, h.pending);
+    heldEntries -= h.pending.length;
+    const resolvedNow = h.pending.length - rest.length;
+    if (resolvedNow > 0) unknown.inc({ outcome: 'resolved' }, resolvedNow);
+    if (rest.length > 0) {
+      unknown.inc({ outcome: expired ? 'expired' : 'released' }, rest.length);
+      deps.log.info(
+        { event: 'fleet_unknown_expired', entries: rest.length, input: h.batch.origin.input },
+        'entries of unknown instances labelled role=unknown',
+      );
+      for (const i of rest) {
+        const e = h.batch.entries[i]!;
+        label(h.batch, e, undefined, entryTimeMs(e));
+      }
+    }
+    const done = forward(h.batch);
+    h.settle(done);
+    return done;
+  };
+
+  const onRegistryChange = () => {
+    if (held.length === 0) return;
+    // Deferred: the registry calls listeners from inside observe().
+    queueMicrotask(() => {
+      for (const h of [...held]) {
+        h.pending = retryPendingOnly(h);
+        if (h.pending.length === 0) release(h, false);
+      }
+    });
+  };
+
+  const retryPendingOnly = (h: Held): number[] => {
+    const before = h.pending.length;
+    const rest = retry(h.batch, h.pending);
+    const n = before - rest.length;
+    if (n > 0) {
+      heldEntries -= n;
+      unknown.inc({ outcome: 'resolved' }, n);
+    }
+    return rest;
+  };
+
+  // Subscribed from creation, not start(): consume() works before start() too.
+  let unsubscribe: (() => void) | undefined = registry.onChange(onRegistryChange);
+  let lastOverflowLog = Number.NEGATIVE_INFINITY;
+
+  const consume = (batch: Batch): Promise<void> => {
+    const entries = batch.entries;
+    const origin = batch.origin;
+    let pending: number[] = [];
+    const seen: Observation[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const t = entryTimeMs(e);
+      const r = resolveIdentity(e, origin, keys, registry.lookup, t);
+      if (reporter && r !== null) {
+        const o = reporter.report(e.record, typeof r === 'string' ? r : r.instanceId, t);
+        if (o) seen.push(o);
+      }
+      if (typeof r === 'string') pending.push(i);
+      else if (r === null) {
+        unknown.inc({ outcome: 'no_identity' });
+        label(batch, e, undefined, t);
+      } else label(batch, e, r, t);
+    }
+    if (seen.length > 0) {
+      registry.observe(seen);
+      if (pending.length > 0) pending = retry(batch, pending);
+    }
+    if (pending.length === 0) return forward(batch);
+
+    if (holdMs === 0 || heldEntries + pending.length > maxHeld) {
+      unknown.inc({ outcome: 'overflow' }, pending.length);
+      const now = deps.clock.now();
+      if (now - lastOverflowLog > 10_000) {
+        lastOverflowLog = now;
+        deps.log.warn(
+          { event: 'fleet_unknown_overflow', entries: pending.length, held: heldEntries, maxHeld },
+          'unknown-instance hold is full; labelling role=unknown without waiting',
+        );
+      }
+      for (const i of pending) label(batch, entries[i]!, undefined, entryTimeMs(entries[i]!));
+      return forward(batch);
+    }
+
+    unknown.inc({ outcome: 'held' }, pending.length);
+    heldEntries += pending.length;
+    return new Promise<void>((resolve, reject) => {
+      const h: Held = {
+        batch,
+        pending,
+        timer: setTimeout(() => release(h, true), holdMs),
+        settle: (p) => p.then(resolve, reject),
+      };
+      held.push(h);
+    });
+  };
+
+  const lifecycle = component('fleet-labeller', {
+    start() {
+      unsubscribe ??= registry.onChange(onRegistryChange);
+    },
+    async stop() {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      // Flush: nothing held may be lost on shutdown; it goes downstream as role=unknown.
+      await Promise.allSettled([...held].map((h) => release(h, true)));
+    },
+  });
+
+  return { ...lifecycle, consume };
+}

@@ -1,0 +1,770 @@
+/**
+ * The fleet registry: which instance had which role, version and slot, when.
+ *
+ * Sources report `Observation`s (`observe`); the registry turns them into a time-versioned
+ * history per instance, assigns stable slots, feeds the lifecycle tracker and persists
+ * everything to the embedded store in the same call. Lookups (`lookup`) are the hot path of
+ * the labelling stage and never touch SQLite: the whole registry lives in memory, mirrored
+ * write-through to SQLite and loaded back on `start()`.
+ *
+ *   byId      instance id ───────────────► InstanceRecord ──spans──► [Span, Span, …]
+ *   byAddress private ip / dns / short  ─► [InstanceRecord, …]        (from, to, role,
+ *             hostname (ip-10-0-1-5)         (IPs are reused: pick      version, slot,
+ *                                             the one live at t)        labels)
+ *   byRole    role ──────────────────────► Set<InstanceRecord> (members() and roles())
+ *
+ * A span covers [from, to) with `to = Infinity` while open. A record resolves by its *event
+ * time*: late records from an instance that has since been terminated, or that ran an older
+ * version then, get the labels that were true when they were produced.
+ *
+ * Precedence: role/version reported by `records` (labels inside the records) only define an
+ * instance no other source knows, or one that only `records` defined; an authoritative source
+ * (EC2, static file, pushed events) always wins.
+ */
+
+import { parseDuration } from '../config/duration.ts';
+import type { Config, RegistryConfig } from '../config/schema.ts';
+import type { Deps } from '../core/deps.ts';
+import type { Labels } from '../core/entry.ts';
+import { type Component, component } from '../core/lifecycle.ts';
+import type { InstanceModel, RoleModel } from '../generate/model.ts';
+import type { Store } from '../store/sqlite.ts';
+import { counter, gauge } from '../telemetry/metrics.ts';
+import type { EventStore } from './event-store.ts';
+import type { LifecycleEvent } from './lifecycle-event.ts';
+import {
+  emptyTrackerState,
+  inheritableSlot,
+  step,
+  type TrackerChange,
+  type TrackerSettings,
+  type TrackerState,
+} from './lifecycle-tracker.ts';
+import type {
+  Cause,
+  InstanceFacts,
+  Observation,
+  ObservationSink,
+  ObservationSource,
+} from './observation.ts';
+import { createSlotTable } from './slots.ts';
+
+/** One stretch of an instance's life with fixed role/version/slot. */
+export interface Span {
+  readonly instanceId: string;
+  readonly from: number;
+  /** Exclusive end; Infinity while open. */
+  to: number;
+  readonly role: string;
+  readonly version: string;
+  readonly slot: number;
+  /** role, version, slot and configured extras; shared and frozen: treat as read-only. */
+  labels: Labels;
+  readonly instance: InstanceRecord;
+}
+
+export interface InstanceRecord {
+  readonly instanceId: string;
+  facts: Omit<InstanceFacts, 'instanceId' | 'role' | 'version'>;
+  launchedAt: number;
+  terminatedAt?: number;
+  spans: Span[];
+  sources: Set<ObservationSource>;
+  /** Which source set role/version (see precedence above). */
+  roleSource: ObservationSource;
+  /** Latest event time of a record seen from it (in memory; persisted on stop). */
+  lastSeenAt?: number;
+  addressKeys: string[];
+}
+
+/** What `GET /api/instances` shows. */
+export interface InstanceView extends InstanceModel {
+  terminatedAt?: number;
+  ami?: string;
+  live: boolean;
+  sources: ObservationSource[];
+  lastSeenAt?: number;
+}
+
+export interface FleetRegistry extends Component, ObservationSink {
+  /** The span of the instance named by id, private IP or (short) hostname at `atMs`. */
+  lookup(key: string, atMs: number): Span | undefined;
+  /** Records that a record of this instance was seen (cheap; for idle detection). */
+  noteSeen(span: Span, atMs: number): void;
+  roles(): RoleModel[];
+  liveInstances(): InstanceModel[];
+  instances(filter?: { role?: string; live?: boolean }): InstanceView[];
+  /** Instances of role+version live at any time within [fromMs, toMs). */
+  members(role: string, version: string, fromMs: number, toMs: number): number;
+  /** Called after every observe() that changed something; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+export type LifecycleConfig = Config['lifecycle'];
+
+export interface FleetRegistryOptions {
+  store: Store;
+  events: EventStore;
+  /** Receives every event the tracker emits (the composition root writes `fleet_events`). */
+  onEvents?: (events: LifecycleEvent[]) => void;
+  lifecycle?: LifecycleConfig;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE registry_instances (
+     instance_id TEXT PRIMARY KEY,
+     facts TEXT NOT NULL,
+     launched_at INTEGER NOT NULL,
+     terminated_at INTEGER,
+     sources TEXT NOT NULL,
+     role_source TEXT NOT NULL,
+     last_seen_at INTEGER
+   );
+   CREATE TABLE registry_spans (
+     instance_id TEXT NOT NULL REFERENCES registry_instances (instance_id) ON DELETE CASCADE,
+     valid_from INTEGER NOT NULL,
+     valid_to INTEGER,
+     role TEXT NOT NULL,
+     version TEXT NOT NULL,
+     slot INTEGER NOT NULL,
+     PRIMARY KEY (instance_id, valid_from)
+   );
+   CREATE INDEX registry_spans_role ON registry_spans (role, version);
+   CREATE TABLE registry_tracker (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);`,
+];
+
+const AUTHORITATIVE: ReadonlySet<ObservationSource> = new Set([
+  'ec2',
+  'static',
+  'eventbridge',
+  'autoscaling',
+]);
+
+export function createFleetRegistry(
+  config: RegistryConfig,
+  deps: Deps,
+  opts: FleetRegistryOptions,
+): FleetRegistry {
+  const { store, events: eventStore } = opts;
+  const settings: TrackerSettings = { replaceWindowMs: parseDuration(config.replace_window) };
+  const idleMs = parseDuration(opts.lifecycle?.idle_terminate ?? '0s');
+  const extras = config.extra_labels;
+  store.migrate('registry', MIGRATIONS);
+
+  const observed = counter(
+    deps.metrics,
+    'fleetline_fleet_observations_total',
+    'observations applied to the fleet registry',
+    ['kind', 'source'],
+  );
+  const emitted = counter(
+    deps.metrics,
+    'fleetline_fleet_events_total',
+    'lifecycle events emitted by the tracker',
+    ['kind'],
+  );
+
+  const byId = new Map<string, InstanceRecord>();
+  const byAddress = new Map<string, InstanceRecord[]>();
+  const byRole = new Map<string, Set<InstanceRecord>>();
+  /** Facts of instances no source has given a role yet; merged once one does. */
+  const roleless = new Map<string, InstanceFacts>();
+  const slots = createSlotTable();
+  const listeners = new Set<() => void>();
+  let tracker: TrackerState = emptyTrackerState();
+  let started = false;
+  const queued: Observation[] = [];
+  let sweepTimer: NodeJS.Timeout | undefined;
+
+  gauge(
+    deps.metrics,
+    'fleetline_fleet_live_instances',
+    'live instances in the registry',
+    [],
+    function () {
+      let n = 0;
+      for (const r of byId.values()) if (r.terminatedAt === undefined) n++;
+      this.set(n);
+    },
+  );
+
+  const labelsFor = (rec: InstanceRecord, role: string, version: string, slot: number): Labels => {
+    const labels: Labels = { role, version, slot: String(slot) };
+    for (const name of extras) {
+      const v =
+        name === 'az'
+          ? rec.facts.az
+          : name === 'ami'
+            ? rec.facts.ami
+            : rec.facts.attributes?.[name];
+      if (v !== undefined && v !== '') labels[name] = v;
+    }
+    return Object.freeze(labels);
+  };
+
+  const addressKeysOf = (f: InstanceRecord['facts']): string[] => {
+    const keys = new Set<string>();
+    if (f.privateIp) {
+      keys.add(f.privateIp);
+      keys.add(`ip-${f.privateIp.replaceAll('.', '-')}`);
+    }
+    if (f.privateDns) {
+      const dns = f.privateDns.toLowerCase();
+      keys.add(dns);
+      keys.add(dns.split('.')[0]!);
+    }
+    return [...keys];
+  };
+
+  const reindex = (rec: InstanceRecord) => {
+    for (const k of rec.addressKeys) {
+      const list = byAddress.get(k);
+      if (!list) continue;
+      const rest = list.filter((r) => r !== rec);
+      if (rest.length) byAddress.set(k, rest);
+      else byAddress.delete(k);
+    }
+    rec.addressKeys = addressKeysOf(rec.facts);
+    for (const k of rec.addressKeys) {
+      const list = byAddress.get(k);
+      if (list) list.push(rec);
+      else byAddress.set(k, [rec]);
+    }
+  };
+
+  const addToRole = (rec: InstanceRecord, role: string) => {
+    let s = byRole.get(role);
+    if (!s) {
+      s = new Set();
+      byRole.set(role, s);
+    }
+    s.add(rec);
+  };
+
+  const current = (rec: InstanceRecord): Span => rec.spans[rec.spans.length - 1]!;
+
+  const spanAt = (rec: InstanceRecord, t: number): Span => {
+    const spans = rec.spans;
+    if (spans.length === 1) return spans[0]!;
+    for (let i = spans.length - 1; i >= 0; i--) if (spans[i]!.from <= t) return spans[i]!;
+    return spans[0]!;
+  };
+
+  // IPs and hostnames are reused by later instances: prefer the one live at t, then the
+  // latest launched before t, then the earliest.
+  const byAddressAt = (key: string, t: number): InstanceRecord | undefined => {
+    const list = byAddress.get(key);
+    if (!list) return undefined;
+    if (list.length === 1) return list[0];
+    let best: InstanceRecord | undefined;
+    for (const r of list) {
+      if (r.launchedAt <= t && t < (r.terminatedAt ?? Number.POSITIVE_INFINITY)) return r;
+      if (r.launchedAt <= t && (!best || r.launchedAt > best.launchedAt)) best = r;
+    }
+    return best ?? list.reduce((a, b) => (b.launchedAt < a.launchedAt ? b : a));
+  };
+
+  // ---- applying observations -------------------------------------------------------------
+
+  interface Pass {
+    events: LifecycleEvent[];
+    dirty: Set<InstanceRecord>;
+    changed: boolean;
+  }
+
+  const track = (pass: Pass, change: TrackerChange) => {
+    const r = step(tracker, change, settings);
+    tracker = r.state;
+    pass.events.push(...r.events);
+    pass.changed = true;
+  };
+
+  const mergeFacts = (rec: InstanceRecord, f: InstanceFacts): boolean => {
+    const next = { ...rec.facts };
+    if (f.az !== undefined) next.az = f.az;
+    if (f.ami !== undefined) next.ami = f.ami;
+    if (f.privateIp !== undefined) next.privateIp = f.privateIp;
+    if (f.privateDns !== undefined) next.privateDns = f.privateDns;
+    if (f.attributes !== undefined) next.attributes = { ...rec.facts.attributes, ...f.attributes };
+    if (JSON.stringify(next) === JSON.stringify(rec.facts)) return false;
+    rec.facts = next;
+    return true;
+  };
+
+  const openSpan = (
+    rec: InstanceRecord,
+    from: number,
+    role: string,
+    version: string,
+    slot: number,
+  ) => {
+    const span: Span = {
+      instanceId: rec.instanceId,
+      from,
+      to: Number.POSITIVE_INFINITY,
+      role,
+      version,
+      slot,
+      labels: {},
+      instance: rec,
+    };
+    span.labels = labelsFor(rec, role, version, slot);
+    rec.spans.push(span);
+    addToRole(rec, role);
+    return span;
+  };
+
+  const terminate = (pass: Pass, rec: InstanceRecord, at: number, cause?: Cause) => {
+    if (rec.terminatedAt !== undefined) return;
+    const span = current(rec);
+    const end = Math.max(at, span.from);
+    rec.terminatedAt = end;
+    span.to = end;
+    slots.release(span.role, span.slot);
+    pass.dirty.add(rec);
+    track(pass, {
+      kind: 'terminate',
+      at: end,
+      instanceId: rec.instanceId,
+      role: span.role,
+      version: span.version,
+      slot: span.slot,
+      ...(cause ? { cause } : {}),
+    });
+  };
+
+  const upsert = (
+    pass: Pass,
+    input: InstanceFacts,
+    launchedAt: number,
+    at: number,
+    source: ObservationSource,
+    seenOnly: boolean,
+  ) => {
+    const id = input.instanceId;
+    let rec = byId.get(id);
+    if (!rec) {
+      const known = roleless.get(id);
+      const f: InstanceFacts = known
+        ? {
+            ...known,
+            ...input,
+            attributes: { ...known.attributes, ...input.attributes },
+          }
+        : input;
+      if (!f.role) {
+        if (!seenOnly) roleless.set(id, f);
+        return;
+      }
+      roleless.delete(id);
+      const { instanceId: _i, role, version, launchedAt: _l, terminatedAt, ...facts } = f;
+      rec = {
+        instanceId: id,
+        facts,
+        launchedAt,
+        spans: [],
+        sources: new Set([source]),
+        roleSource: source,
+        addressKeys: [],
+      };
+      byId.set(id, rec);
+      reindex(rec);
+      const v = version ?? 'unknown';
+      const slot = slots.acquire(role, inheritableSlot(tracker, role, launchedAt, settings));
+      openSpan(rec, launchedAt, role, v, slot);
+      pass.dirty.add(rec);
+      track(pass, { kind: 'launch', at: launchedAt, instanceId: id, role, version: v, slot });
+      if (terminatedAt !== undefined) terminate(pass, rec, terminatedAt);
+      return;
+    }
+
+    if (rec.terminatedAt !== undefined) {
+      // A terminated instance stays terminated for records and late events; only a source
+      // listing it again after its end (a static file entry put back) brings it back.
+      if (seenOnly || input.terminatedAt !== undefined || at <= rec.terminatedAt) return;
+      const last = current(rec);
+      rec.terminatedAt = undefined;
+      rec.launchedAt = Math.min(rec.launchedAt, at);
+      mergeFacts(rec, input);
+      reindex(rec);
+      const role = input.role ?? last.role;
+      const version = input.version ?? last.version;
+      const slot = slots.acquire(role, inheritableSlot(tracker, role, at, settings));
+      openSpan(rec, at, role, version, slot);
+      rec.sources.add(source);
+      pass.dirty.add(rec);
+      track(pass, { kind: 'launch', at, instanceId: id, role, version, slot });
+      return;
+    }
+
+    if (!rec.sources.has(source)) {
+      rec.sources.add(source);
+      pass.dirty.add(rec);
+    }
+    if (mergeFacts(rec, input)) {
+      reindex(rec);
+      const span = current(rec);
+      span.labels = labelsFor(rec, span.role, span.version, span.slot);
+      pass.dirty.add(rec);
+      pass.changed = true;
+    }
+    const mayRelabel = AUTHORITATIVE.has(source) || rec.roleSource === source;
+    const span = current(rec);
+    const role = input.role ?? span.role;
+    const version = input.version ?? span.version;
+    if (!mayRelabel || (role === span.role && version === span.version)) return;
+    if (AUTHORITATIVE.has(source)) rec.roleSource = source;
+    const from = Math.max(at, span.from);
+    if (from === span.from) rec.spans.pop();
+    else span.to = from;
+    if (role === span.role) {
+      openSpan(rec, from, role, version, span.slot);
+      track(pass, {
+        kind: 'version_change',
+        at: from,
+        instanceId: id,
+        role,
+        oldVersion: span.version,
+        newVersion: version,
+        slot: span.slot,
+      });
+    } else {
+      slots.release(span.role, span.slot);
+      track(pass, {
+        kind: 'terminate',
+        at: from,
+        instanceId: id,
+        role: span.role,
+        version: span.version,
+        slot: span.slot,
+      });
+      const slot = slots.acquire(role, inheritableSlot(tracker, role, from, settings));
+      openSpan(rec, from, role, version, slot);
+      track(pass, { kind: 'launch', at: from, instanceId: id, role, version, slot });
+    }
+    pass.dirty.add(rec);
+  };
+
+  const apply = (pass: Pass, o: Observation) => {
+    observed.inc({ kind: o.kind, source: o.source });
+    switch (o.kind) {
+      case 'running':
+        upsert(pass, o.facts, o.launchedAt ?? o.facts.launchedAt ?? o.at, o.at, o.source, false);
+        break;
+      case 'seen':
+        upsert(pass, o.facts, o.facts.launchedAt ?? o.at, o.at, o.source, true);
+        break;
+      case 'terminated': {
+        const rec = byId.get(o.instanceId);
+        if (rec) terminate(pass, rec, o.at, o.cause);
+        else roleless.delete(o.instanceId);
+        break;
+      }
+      case 'snapshot': {
+        const listed = new Set<string>();
+        for (const f of o.instances) {
+          listed.add(f.instanceId);
+          upsert(pass, f, f.launchedAt ?? o.at, o.at, o.source, false);
+        }
+        for (const rec of [...byId.values()]) {
+          if (
+            rec.terminatedAt === undefined &&
+            rec.sources.has(o.source) &&
+            !listed.has(rec.instanceId)
+          )
+            terminate(pass, rec, o.at);
+        }
+        break;
+      }
+      case 'deploy':
+        track(pass, {
+          kind: 'deploy',
+          at: o.at,
+          role: o.role,
+          version: o.version,
+          phase: o.phase,
+          ...(o.text ? { text: o.text } : {}),
+          ...(o.url ? { url: o.url } : {}),
+        });
+        break;
+    }
+  };
+
+  // ---- persistence ------------------------------------------------------------------------
+
+  const persist = (
+    dirty: Set<InstanceRecord>,
+    events: LifecycleEvent[],
+    trackerChanged: boolean,
+  ) => {
+    const db = store.db;
+    const upsertInstance = db.prepare(
+      `INSERT INTO registry_instances
+         (instance_id, facts, launched_at, terminated_at, sources, role_source, last_seen_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (instance_id) DO UPDATE SET facts = excluded.facts,
+         launched_at = excluded.launched_at, terminated_at = excluded.terminated_at,
+         sources = excluded.sources, role_source = excluded.role_source,
+         last_seen_at = excluded.last_seen_at`,
+    );
+    const deleteSpans = db.prepare('DELETE FROM registry_spans WHERE instance_id = ?');
+    const insertSpan = db.prepare(
+      `INSERT INTO registry_spans (instance_id, valid_from, valid_to, role, version, slot)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    const saveTracker = db.prepare(
+      `INSERT INTO registry_tracker (id, state) VALUES (1, ?)
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state`,
+    );
+    db.transaction(() => {
+      for (const rec of dirty) {
+        upsertInstance.run(
+          rec.instanceId,
+          JSON.stringify(rec.facts),
+          rec.launchedAt,
+          rec.terminatedAt ?? null,
+          JSON.stringify([...rec.sources]),
+          rec.roleSource,
+          rec.lastSeenAt ?? null,
+        );
+        deleteSpans.run(rec.instanceId);
+        for (const s of rec.spans)
+          insertSpan.run(
+            rec.instanceId,
+            s.from,
+            Number.isFinite(s.to) ? s.to : null,
+            s.role,
+            s.version,
+            s.slot,
+          );
+      }
+      if (trackerChanged) saveTracker.run(JSON.stringify(tracker));
+      eventStore.append(events);
+    })();
+  };
+
+  const load = () => {
+    const db = store.db;
+    const instances = db.prepare('SELECT * FROM registry_instances').all() as {
+      instance_id: string;
+      facts: string;
+      launched_at: number;
+      terminated_at: number | null;
+      sources: string;
+      role_source: ObservationSource;
+      last_seen_at: number | null;
+    }[];
+    const spans = db
+      .prepare('SELECT * FROM registry_spans ORDER BY instance_id, valid_from')
+      .all() as {
+      instance_id: string;
+      valid_from: number;
+      valid_to: number | null;
+      role: string;
+      version: string;
+      slot: number;
+    }[];
+    for (const row of instances) {
+      const rec: InstanceRecord = {
+        instanceId: row.instance_id,
+        facts: JSON.parse(row.facts),
+        launchedAt: row.launched_at,
+        spans: [],
+        sources: new Set(JSON.parse(row.sources)),
+        roleSource: row.role_source,
+        addressKeys: [],
+        ...(row.terminated_at !== null ? { terminatedAt: row.terminated_at } : {}),
+        ...(row.last_seen_at !== null ? { lastSeenAt: row.last_seen_at } : {}),
+      };
+      byId.set(rec.instanceId, rec);
+      reindex(rec);
+    }
+    for (const s of spans) {
+      const rec = byId.get(s.instance_id);
+      if (!rec) continue;
+      const span = openSpan(rec, s.valid_from, s.role, s.version, s.slot);
+      if (s.valid_to !== null) span.to = s.valid_to;
+      else if (rec.terminatedAt === undefined) slots.claim(s.role, s.slot);
+    }
+    const saved = db.prepare('SELECT state FROM registry_tracker WHERE id = 1').get() as
+      | { state: string }
+      | undefined;
+    tracker = saved ? (JSON.parse(saved.state) as TrackerState) : emptyTrackerState();
+  };
+
+  // ---- the public face --------------------------------------------------------------------
+
+  const observe = (observations: readonly Observation[]) => {
+    if (!started) {
+      queued.push(...observations);
+      return;
+    }
+    const pass: Pass = { events: [], dirty: new Set(), changed: false };
+    for (const o of observations) apply(pass, o);
+    if (pass.dirty.size === 0 && !pass.changed) return;
+    persist(pass.dirty, pass.events, pass.events.length > 0 || pass.changed);
+    for (const e of pass.events) {
+      emitted.inc({ kind: e.kind });
+      deps.log.info(
+        { event: 'fleet_lifecycle', kind: e.kind, role: e.role, id: e.id, text: e.text },
+        'fleet lifecycle event',
+      );
+    }
+    if (pass.events.length > 0 && opts.onEvents) {
+      try {
+        opts.onEvents(pass.events);
+      } catch (err) {
+        deps.log.error({ event: 'fleet_events_handler_failed', err }, 'onEvents handler threw');
+      }
+    }
+    for (const l of listeners) l();
+  };
+
+  const sweepIdle = () => {
+    const now = deps.clock.now();
+    const gone: Observation[] = [];
+    for (const rec of byId.values()) {
+      if (rec.terminatedAt !== undefined || rec.lastSeenAt === undefined) continue;
+      if (now - rec.lastSeenAt > idleMs)
+        gone.push({
+          kind: 'terminated',
+          at: rec.lastSeenAt,
+          instanceId: rec.instanceId,
+          source: 'records',
+        });
+    }
+    if (gone.length) {
+      deps.log.warn(
+        { event: 'fleet_idle_terminated', count: gone.length },
+        'silent instances treated as gone',
+      );
+      observe(gone);
+    }
+  };
+
+  const lifecycle = component('fleet-registry', {
+    start() {
+      load();
+      started = true;
+      if (queued.length) observe(queued.splice(0));
+      if (idleMs > 0) {
+        sweepTimer = setInterval(sweepIdle, Math.min(Math.max(idleMs / 4, 1000), 60_000));
+        sweepTimer.unref();
+      }
+      deps.log.info(
+        { event: 'fleet_registry_loaded', instances: byId.size },
+        'fleet registry loaded',
+      );
+    },
+    stop() {
+      if (sweepTimer) clearInterval(sweepTimer);
+      // lastSeenAt changes in memory on the hot path; write it back once, here.
+      if (store.isOpen()) {
+        const update = store.db.prepare(
+          'UPDATE registry_instances SET last_seen_at = ? WHERE instance_id = ?',
+        );
+        store.db.transaction(() => {
+          for (const r of byId.values())
+            if (r.lastSeenAt !== undefined) update.run(r.lastSeenAt, r.instanceId);
+        })();
+      }
+      started = false;
+    },
+  });
+
+  const view = (rec: InstanceRecord): InstanceView => {
+    const s = current(rec);
+    return {
+      instanceId: rec.instanceId,
+      role: s.role,
+      version: s.version,
+      slot: s.slot,
+      launchedAt: rec.launchedAt,
+      live: rec.terminatedAt === undefined,
+      sources: [...rec.sources].sort(),
+      ...(rec.facts.az !== undefined ? { az: rec.facts.az } : {}),
+      ...(rec.facts.ami !== undefined ? { ami: rec.facts.ami } : {}),
+      ...(rec.facts.privateIp !== undefined ? { privateIp: rec.facts.privateIp } : {}),
+      ...(rec.facts.privateDns !== undefined ? { privateDns: rec.facts.privateDns } : {}),
+      ...(rec.facts.attributes ? { attributes: { ...rec.facts.attributes } } : {}),
+      ...(rec.terminatedAt !== undefined ? { terminatedAt: rec.terminatedAt } : {}),
+      ...(rec.lastSeenAt !== undefined ? { lastSeenAt: rec.lastSeenAt } : {}),
+    };
+  };
+
+  const ordered = (list: InstanceView[]) =>
+    list.sort(
+      (a, b) =>
+        a.role.localeCompare(b.role) ||
+        Number(b.live) - Number(a.live) ||
+        a.slot - b.slot ||
+        a.instanceId.localeCompare(b.instanceId),
+    );
+
+  return {
+    ...lifecycle,
+    observe,
+    lookup(key, atMs) {
+      let rec = byId.get(key) ?? byAddressAt(key, atMs);
+      if (!rec) {
+        const lower = key.toLowerCase();
+        if (lower !== key) rec = byAddressAt(lower, atMs);
+        if (!rec) return undefined;
+      }
+      return spanAt(rec, atMs);
+    },
+    noteSeen(span, atMs) {
+      const rec = span.instance;
+      if (rec.lastSeenAt === undefined || atMs > rec.lastSeenAt) rec.lastSeenAt = atMs;
+    },
+    roles() {
+      const out: RoleModel[] = [];
+      for (const [role, recs] of byRole) {
+        const versions = new Set<string>();
+        let members = 0;
+        for (const r of recs) {
+          if (r.terminatedAt !== undefined) continue;
+          const s = current(r);
+          if (s.role !== role) continue;
+          versions.add(s.version);
+          members++;
+        }
+        if (members > 0)
+          out.push({ role, versions: [...versions].sort(), members, slots: slots.used(role) });
+      }
+      return out.sort((a, b) => a.role.localeCompare(b.role));
+    },
+    liveInstances() {
+      const live = [...byId.values()].filter((r) => r.terminatedAt === undefined).map(view);
+      return ordered(live).map(
+        ({ live: _l, sources: _s, terminatedAt: _t, lastSeenAt: _ls, ami: _a, ...m }) => m,
+      );
+    },
+    instances(filter = {}) {
+      const out: InstanceView[] = [];
+      for (const rec of byId.values()) {
+        const v = view(rec);
+        if (filter.role !== undefined && v.role !== filter.role) continue;
+        if (filter.live !== undefined && v.live !== filter.live) continue;
+        out.push(v);
+      }
+      return ordered(out);
+    },
+    members(role, version, fromMs, toMs) {
+      let n = 0;
+      for (const rec of byRole.get(role) ?? []) {
+        if (
+          rec.spans.some(
+            (s) => s.role === role && s.version === version && s.from < toMs && s.to > fromMs,
+          )
+        )
+          n++;
+      }
+      return n;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
