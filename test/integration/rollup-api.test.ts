@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rollupApiRoutes } from '../../src/api/rollups.ts';
+import { defaultConfig } from '../../src/config/load.ts';
+import { startAll, stopAll } from '../../src/core/lifecycle.ts';
+import { createRollupEngine } from '../../src/rollup/engine.ts';
+import { createHttpServer, type HttpServer } from '../../src/server/http.ts';
+import { createStore } from '../../src/store/sqlite.ts';
+import { testDeps } from '../helpers/deps.ts';
+import { fakeClock } from '../helpers/fake-clock.ts';
+import { entry, ROLLUP_DEFAULTS, spooled, T0 } from '../rollup/fixtures.ts';
+import { spoolDouble } from '../rollup/spool-double.ts';
+
+describe('GET /api/rollups', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-api-'));
+  const clock = fakeClock(T0 + 25_000);
+  const deps = testDeps({ clock });
+  const store = createStore(dir);
+  const engine = createRollupEngine(ROLLUP_DEFAULTS, deps, {
+    store,
+    spool: { appendInTransaction: () => undefined },
+    members: () => 0,
+    roleVersions: () => [],
+  });
+  let http: HttpServer;
+
+  beforeAll(async () => {
+    http = createHttpServer({ ...defaultConfig().http, port: 0 }, deps, {
+      readiness: [],
+      routes: [rollupApiRoutes(deps, { engine })],
+    });
+    await startAll([store, engine, http]);
+    const spool = spoolDouble(store);
+    await spool.deliver(
+      engine,
+      spooled(
+        [
+          entry(T0 + 1, { reqtime: 5, level: 'info' }, { role: 'web', version: '1.0' }),
+          entry(T0 + 10_001, { reqtime: 7 }, { role: 'web', version: '1.1' }),
+          entry(T0 + 20_001, { status: 500 }, { role: 'api', version: '3' }),
+        ],
+        10,
+      ),
+    );
+  });
+  afterAll(async () => {
+    await stopAll([store, engine, http]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = async (qs: string) => {
+    const res = await fetch(`${http.url()}/api/rollups${qs}`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('returns the last hour of rollups by default, oldest first, with their fields', async () => {
+    const { status, body } = await get('');
+    expect(status).toBe(200);
+    expect(body.truncated).toBe(false);
+    expect(body.rollups).toEqual([
+      {
+        time: new Date(T0).toISOString(),
+        start_ms: T0,
+        role: 'web',
+        version: '1.0',
+        measurement: 'app.access',
+        emitted: false,
+        fields: expect.objectContaining({ events: 1, level_info: 1, reqtime_p95: 5 }),
+      },
+      expect.objectContaining({ role: 'web', version: '1.1', start_ms: T0 + 10_000 }),
+      expect.objectContaining({ role: 'api', fields: { events: 1, status_5xx: 1 } }),
+    ]);
+  });
+
+  it('filters by role, version and time range (RFC 3339 or epoch ms)', async () => {
+    const web = await get('?role=web');
+    expect((web.body.rollups as unknown[]).length).toBe(2);
+    const v11 = await get('?role=web&version=1.1');
+    expect((v11.body.rollups as { version: string }[]).map((r) => r.version)).toEqual(['1.1']);
+    const range = await get(`?since=${new Date(T0 + 10_000).toISOString()}&until=${T0 + 20_000}`);
+    expect((range.body.rollups as { start_ms: number }[]).map((r) => r.start_ms)).toEqual([
+      T0 + 10_000,
+    ]);
+  });
+
+  it('says when the limit cut the answer short', async () => {
+    const { body } = await get('?limit=2');
+    expect(body.truncated).toBe(true);
+    expect((body.rollups as unknown[]).length).toBe(2);
+  });
+
+  it.each([
+    ['?since=yesterday', /^since: must be RFC 3339/],
+    ['?until=2026-11-27', /^until: must be RFC 3339/],
+    [`?since=${T0 + 5}&until=${T0}`, /^since: must be before until/],
+    ['?limit=0', /^limit: must be an integer/],
+    ['?role=', /^role: must not be empty/],
+    ['?role=a&role=b', /^role: give it once/],
+    ['?host=i-0abc', /^host: unknown parameter/],
+  ])('answers 400 naming the parameter for %s', async (qs, message) => {
+    const { status, body } = await get(qs);
+    expect(status).toBe(400);
+    expect(body.error).toMatch(message);
+  });
+});
