@@ -330,7 +330,7 @@ export class MsgpackReader {
       }
       case Kind.Bin: {
         const r = this.tryRawBytes()!;
-        return this.buf.slice(r.start, r.end);
+        return new Uint8Array(this.buf.subarray(r.start, r.end));
       }
       case Kind.Ext:
         return this.extValue(this.tryExt()!);
@@ -441,7 +441,7 @@ export class MsgpackReader {
         return isoTime(sec, this.view.getUint32(ext.start));
       }
     }
-    return this.buf.slice(ext.start, ext.end);
+    return new Uint8Array(this.buf.subarray(ext.start, ext.end));
   }
 
   private readScalarNumber(): number | bigint {
