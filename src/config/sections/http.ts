@@ -17,6 +17,15 @@ export const HttpSection = Section(
       default: 16 * 1024 * 1024,
       description: 'largest accepted request body (decompressed); larger is 413',
     }),
+    asg_role_pattern: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'regex (fully anchored) on Auto Scaling group names pushed to /ingest/eventbridge, ' +
+          'with a named group (?<role>…) and optionally (?<version>…); without it ASG events ' +
+          'carry no role',
+      }),
+    ),
   },
   'HTTP server',
 );

@@ -1,0 +1,218 @@
+/**
+ * Pure decoding of fluentd HTTP bodies (in_http and out_http) into records.
+ *
+ *   application/json                 one object, an array of objects, or (out_http's `json`
+ *                                     format) newline-separated objects
+ *   application/x-ndjson             newline-separated objects
+ *   application/msgpack, x-msgpack   one map, an array of maps, or a stream of maps
+ *   application/x-www-form-urlencoded  in_http's `json=` / `ndjson=` / `msgpack=` parameters
+ *                                     (plus `time=`)
+ *
+ * Errors are `InvalidInputError`s naming the line or record (`line 3: invalid JSON …`,
+ * `record 2: expected a map, got string`); an unknown type is an `UnsupportedMediaTypeError`.
+ * msgpack EventTime (ext 0) values come out as `EventTimeValue` so the `time` key stays exact;
+ * 64-bit integers within ±2^53 come out as numbers, wider ones as bigint.
+ */
+import { isUtf8 } from 'node:buffer';
+import { Decoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
+import type { RecordMap, RecordValue } from '../../core/entry.ts';
+import { InvalidInputError } from '../../core/errors.ts';
+import { UnsupportedMediaTypeError } from './errors.ts';
+import { EventTimeValue } from './event-time.ts';
+import { decodeForm } from './form-urlencoded.ts';
+
+export type FluentdFormat = 'json' | 'ndjson' | 'msgpack' | 'form';
+
+export interface FluentdBody {
+  /** Each record may still hold a `time` key (an `EventTimeValue` when msgpack sent one). */
+  records: Array<Record<string, unknown>>;
+  /** Parameters carried in a form body (in_http reads `time` from there too). */
+  params: Record<string, string>;
+}
+
+const TYPES: Record<string, FluentdFormat> = {
+  'application/json': 'json',
+  'text/json': 'json',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonlines': 'ndjson',
+  'application/x-jsonlines': 'ndjson',
+  'application/msgpack': 'msgpack',
+  'application/x-msgpack': 'msgpack',
+  'application/vnd.msgpack': 'msgpack',
+  'application/x-www-form-urlencoded': 'form',
+};
+
+/** The format for a Content-Type header (parameters such as charset ignored). */
+export function fluentdFormatFor(contentType: string | undefined): FluentdFormat {
+  const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  // in_http treats a body without a type as a form, as curl -d sends it.
+  const format = mime === '' ? 'form' : TYPES[mime];
+  if (!format)
+    throw new UnsupportedMediaTypeError(
+      `Content-Type ${JSON.stringify(mime)} is not supported; use application/json, ` +
+        'application/x-ndjson, application/msgpack or application/x-www-form-urlencoded',
+    );
+  return format;
+}
+
+export function decodeFluentdBody(body: Buffer, format: FluentdFormat): FluentdBody {
+  switch (format) {
+    case 'json':
+      return { records: decodeJson(body), params: {} };
+    case 'ndjson':
+      return { records: decodeNdjson(body), params: {} };
+    case 'msgpack':
+      return { records: decodeMsgpack(body), params: {} };
+    case 'form':
+      return decodeFormBody(body);
+  }
+}
+
+function decodeFormBody(body: Buffer): FluentdBody {
+  const form = decodeForm(body);
+  const params: Record<string, string> = {};
+  const time = form.get('time');
+  if (time) params.time = time.toString('utf8');
+  const json = form.get('json');
+  if (json) return { records: decodeJson(json, 'json='), params };
+  const ndjson = form.get('ndjson');
+  if (ndjson) return { records: decodeNdjson(ndjson, 'ndjson='), params };
+  const msgpack = form.get('msgpack');
+  if (msgpack) return { records: decodeMsgpack(msgpack, 'msgpack='), params };
+  throw new InvalidInputError(
+    'form body has no json=, ndjson= or msgpack= parameter (in_http form encoding)',
+  );
+}
+
+function decodeJson(bytes: Buffer, where = 'body'): Array<Record<string, unknown>> {
+  const text = utf8(bytes, where);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    // out_http's `json` format sends one object per line, often as application/json.
+    if (text.trim().includes('\n')) return decodeNdjson(bytes, where);
+    throw new InvalidInputError(`${where}: invalid JSON (${(err as Error).message})`);
+  }
+  return recordsOf(value, where);
+}
+
+function decodeNdjson(bytes: Buffer, where = 'body'): Array<Record<string, unknown>> {
+  const lines = utf8(bytes, where).split('\n');
+  const records: Array<Record<string, unknown>> = [];
+  const errors: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (!isMap(value)) errors.push(`line ${i + 1}: expected a JSON object, got ${kind(value)}`);
+      else records.push(value);
+    } catch (err) {
+      errors.push(`line ${i + 1}: invalid JSON (${(err as Error).message})`);
+    }
+  }
+  if (errors.length > 0) throw new InvalidInputError(`${where}: ${summarise(errors)}`);
+  return records;
+}
+
+function decodeMsgpack(bytes: Buffer, where = 'body'): Array<Record<string, unknown>> {
+  const extensionCodec = new ExtensionCodec();
+  extensionCodec.register({
+    type: 0,
+    encode: () => null,
+    decode: (data: Uint8Array) => {
+      if (data.length !== 8) throw new Error(`EventTime ext has ${data.length} bytes, not 8`);
+      const view = new DataView(data.buffer, data.byteOffset, 8);
+      return new EventTimeValue(view.getUint32(0), view.getUint32(4));
+    },
+  });
+  const decoder = new Decoder({ extensionCodec, useBigInt64: true });
+  const records: Array<Record<string, unknown>> = [];
+  let index = 0;
+  try {
+    for (const value of decoder.decodeMulti(bytes)) {
+      index++;
+      records.push(...recordsOf(normalise(value), `${where} value ${index}`));
+    }
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw err;
+    throw new InvalidInputError(
+      `${where}: invalid msgpack after ${index} value(s) (${(err as Error).message})`,
+    );
+  }
+  if (records.length === 0 && bytes.length === 0)
+    throw new InvalidInputError(`${where}: empty body`);
+  return records;
+}
+
+/** One map → one record; an array → each element must be a map. */
+function recordsOf(value: unknown, where: string): Array<Record<string, unknown>> {
+  if (isMap(value)) return [value];
+  if (Array.isArray(value)) {
+    const errors: string[] = [];
+    value.forEach((v, i) => {
+      if (!isMap(v)) errors.push(`record ${i + 1}: expected an object, got ${kind(v)}`);
+    });
+    if (errors.length > 0) throw new InvalidInputError(`${where}: ${summarise(errors)}`);
+    return value as Array<Record<string, unknown>>;
+  }
+  throw new InvalidInputError(
+    `${where}: expected an object or an array of objects, got ${kind(value)}`,
+  );
+}
+
+/** Makes decoded msgpack fit `RecordValue`: narrow bigints, unknown ext types as bytes. */
+function normalise(v: unknown): unknown {
+  if (typeof v === 'bigint')
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(v)
+      : v;
+  if (v instanceof ExtData) return v.data;
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+  if (v instanceof EventTimeValue) return v;
+  if (Array.isArray(v)) return v.map(normalise);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = normalise(x);
+  return out;
+}
+
+/** Nested EventTimes (anywhere but a record's `time`) become float seconds. */
+export function toRecordValue(v: unknown): RecordValue {
+  if (v instanceof EventTimeValue) return v.sec + v.nsec / 1e9;
+  if (Array.isArray(v)) return v.map(toRecordValue);
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
+    const out: RecordMap = {};
+    for (const [k, x] of Object.entries(v)) out[k] = toRecordValue(x);
+    return out;
+  }
+  return v as RecordValue;
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    !(v instanceof Uint8Array) &&
+    !(v instanceof EventTimeValue)
+  );
+}
+
+function kind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Uint8Array) return 'binary';
+  return typeof v;
+}
+
+function utf8(bytes: Buffer, where: string): string {
+  if (!isUtf8(bytes)) throw new InvalidInputError(`${where}: not valid UTF-8`);
+  return bytes.toString('utf8');
+}
+
+function summarise(errors: string[]): string {
+  const shown = errors.slice(0, 5).join('; ');
+  return errors.length > 5 ? `${shown}; … and ${errors.length - 5} more` : shown;
+}
