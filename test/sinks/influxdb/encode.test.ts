@@ -112,7 +112,7 @@ const CASES: Case[] = [
     stored: {
       measurement: 'types',
       tags: {},
-      fields: { b: true, big: 9223372036854775807, c: false, f: 1, g: 1.5, i: 42, s: '' },
+      fields: { b: true, big: Number(2n ** 63n - 1n), c: false, f: 1, g: 1.5, i: 42, s: '' },
     },
   },
   {

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import {
+  classifyResponse,
+  parseRetryAfter,
+  serverMessage,
+} from '../../../src/sinks/influxdb/errors.ts';
+
+describe('InfluxDB write response classification', () => {
+  it.each([
+    [204, 'written'],
+    [201, 'written'],
+    [400, 'rejected'],
+    [413, 'rejected'],
+    [401, 'misconfigured'],
+    [403, 'misconfigured'],
+    [404, 'misconfigured'],
+    [405, 'misconfigured'],
+    [429, 'unavailable'],
+    [500, 'unavailable'],
+    [503, 'unavailable'],
+  ])('classifies %i as %s', (status, kind) => {
+    expect(classifyResponse(status, '', {}, 0).kind).toBe(kind);
+  });
+
+  it('reads the message from v1 JSON, v2 JSON, plain text or the X-Influxdb-Error header', () => {
+    expect(serverMessage('{"error":"partial write: x dropped=1"}\n')).toBe(
+      'partial write: x dropped=1',
+    );
+    expect(serverMessage('{"code":"invalid","message":"bad line"}')).toBe('invalid: bad line');
+    expect(serverMessage('Bad Gateway')).toBe('Bad Gateway');
+    expect(serverMessage('', 'from header')).toBe('from header');
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    expect(parseRetryAfter('2', 0)).toBe(2000);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:05 GMT', 1000)).toBe(4000);
+    expect(parseRetryAfter('soon', 0)).toBe(undefined);
+    expect(parseRetryAfter(undefined, 0)).toBe(undefined);
+    expect(classifyResponse(503, '', { retryAfter: '3' }, 0)).toMatchObject({ retryAfterMs: 3000 });
+  });
+});

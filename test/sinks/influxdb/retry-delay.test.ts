@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { retryDelay } from '../../../src/sinks/influxdb/retry-delay.ts';
+
+describe('retry delay', () => {
+  const opts = (r: number) => ({ minMs: 100, maxMs: 1000, random: () => r });
+
+  it('doubles per attempt between half and all of the exponential step, capped at max', () => {
+    expect([1, 2, 3, 4, 5, 10].map((a) => retryDelay(a, opts(0)))).toEqual([
+      50, 100, 200, 400, 500, 500,
+    ]);
+    expect([1, 2, 3, 4, 5, 10].map((a) => retryDelay(a, opts(0.999)))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
+  });
+
+  it('uses Retry-After instead, with at most 10 % jitter, still capped at max', () => {
+    expect(retryDelay(1, opts(0), 700)).toBe(700);
+    expect(retryDelay(1, opts(0.5), 700)).toBe(735);
+    expect(retryDelay(1, opts(0), 60_000)).toBe(1000);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Shared set-up for the InfluxDB writer tests: a config with test-friendly retry delays, a real
+ * SQLite store in a temp dir, log capture, and entry/batch builders.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { InfluxdbConfig, SchemaConfig } from '../../../src/config/schema.ts';
+import type { Entry } from '../../../src/core/entry.ts';
+import type { SpooledBatch } from '../../../src/spool/contract.ts';
+import { createStore, type Store } from '../../../src/store/sqlite.ts';
+import { createLogger } from '../../../src/telemetry/logger.ts';
+
+export const SCHEMA: SchemaConfig = { routes: [], tag_keys: ['level', 'status', 'method'] };
+
+export function writerConfig(over: Partial<InfluxdbConfig> & { url: string }): InfluxdbConfig {
+  return {
+    api: 'v1',
+    database: 'fleetline',
+    precision: 'ns',
+    create_database: true,
+    batch_lines: 5000,
+    concurrency: 2,
+    gzip: true,
+    timeout: '5s',
+    min_retry_delay: '50ms',
+    max_retry_delay: '500ms',
+    ping_interval: '5s',
+    ...over,
+  };
+}
+
+export async function tempStore(): Promise<{ store: Store; cleanup: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetline-influx-writer-'));
+  const store = createStore(dir);
+  await store.start();
+  return {
+    store,
+    cleanup: async () => {
+      await store.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A pino logger whose JSON lines are collected in `lines`. */
+export function capturedLog() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { log: createLogger('info', stream), lines };
+}
+
+export const LABELS = { role: 'web', version: '1.4.2', slot: '0' };
+
+/** `n` log entries from one instance, all in the same second (fluentd's default precision). */
+export function logEntries(n: number, sec = 1_700_000_000, tag = 'app.log'): Entry[] {
+  return Array.from({ length: n }, (_, i) => ({
+    tag,
+    sec,
+    nsec: 0,
+    record: { msg: `request ${i}`, reqtime: i / 100, level: i % 10 === 0 ? 'error' : 'info' },
+    labels: LABELS,
+    instanceId: 'i-0abc',
+  }));
+}
+
+export function spooledBatch(entries: Entry[], seq: number, firstEntrySeq: number): SpooledBatch {
+  return {
+    seq,
+    firstEntrySeq,
+    batch: { entries, origin: { input: 'forward' }, receivedAt: Date.now() },
+  };
+}
+
+/** Resolves whether `p` settled within `ms`. */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  p.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  await new Promise((r) => setTimeout(r, ms));
+  return settled;
+}
