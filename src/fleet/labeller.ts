@@ -190,28 +190,38 @@ export function createFleetLabeller(
   let unsubscribe: (() => void) | undefined = registry.onChange(onRegistryChange);
   let lastOverflowLog = Number.NEGATIVE_INFINITY;
 
-  const consume = (batch: Batch): Promise<void> => {
+  /** Labels what resolves; returns the indexes of entries that claim an unknown instance. */
+  const labelAll = (batch: Batch, seen: Observation[] | undefined): number[] => {
     const entries = batch.entries;
     const origin = batch.origin;
-    let pending: number[] = [];
-    const seen: Observation[] = [];
+    const pending: number[] = [];
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const t = entryTimeMs(e);
       const r = resolveIdentity(e, origin, keys, registry.lookup, t);
-      if (reporter && r !== null) {
+      if (seen && reporter && r !== null) {
         const o = reporter.report(e.record, typeof r === 'string' ? r : r.instanceId, t);
         if (o) seen.push(o);
       }
       if (typeof r === 'string') pending.push(i);
       else if (r === null) {
-        unknown.inc({ outcome: 'no_identity' });
+        if (seen) unknown.inc({ outcome: 'no_identity' });
         label(batch, e, undefined, t);
       } else label(batch, e, r, t);
     }
+    return pending;
+  };
+
+  const consume = (batch: Batch): Promise<void> => {
+    const entries = batch.entries;
+    const seen: Observation[] = [];
+    let pending = labelAll(batch, seen);
     if (seen.length > 0) {
+      // The records changed what the registry knows (rare: once per instance and version);
+      // label the batch again so every entry reflects it, not only the later ones.
       registry.observe(seen);
-      if (pending.length > 0) pending = retry(batch, pending);
+      drops.delete(batch);
+      pending = labelAll(batch, undefined);
     }
     if (pending.length === 0) return forward(batch);
 
