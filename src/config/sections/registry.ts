@@ -57,7 +57,25 @@ export const RegistrySection = Section(
           refresh_interval: Duration('60s', 'DescribeInstances period'),
           role_tag: Type.String({ minLength: 1, default: 'Role' }),
           version_tag: Type.String({ minLength: 1, default: 'Version' }),
-          ami_version_tag: Type.Optional(Type.String({ minLength: 1 })),
+          ami_version_tag: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'AMI tag holding the version, used when the instance has no version tag',
+            }),
+          ),
+          max_attempts: Type.Integer({
+            minimum: 1,
+            maximum: 20,
+            default: 5,
+            description: 'SDK attempts per API call (throttling and 5xx are retried with backoff)',
+          }),
+          page_size: Type.Integer({
+            minimum: 5,
+            maximum: 1000,
+            default: 1000,
+            description: 'DescribeInstances MaxResults per page',
+          }),
+          max_backoff: Duration('10m', 'longest wait between refreshes after repeated failures'),
         },
         { additionalProperties: false, description: 'EC2 DescribeInstances discovery' },
       ),
