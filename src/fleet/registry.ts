@@ -461,11 +461,9 @@ export function createFleetRegistry(
         break;
       }
       case 'snapshot': {
-        const listed = new Set<string>();
-        for (const f of o.instances) {
-          listed.add(f.instanceId);
-          upsert(pass, f, f.launchedAt ?? o.at, o.at, o.source, false);
-        }
+        // Removals first: an instance that left and one that arrived in the same listing are
+        // most likely a replacement, and the newcomer should inherit the freed slot.
+        const listed = new Set(o.instances.map((f) => f.instanceId));
         for (const rec of [...byId.values()]) {
           if (
             rec.terminatedAt === undefined &&
@@ -474,6 +472,7 @@ export function createFleetRegistry(
           )
             terminate(pass, rec, o.at);
         }
+        for (const f of o.instances) upsert(pass, f, f.launchedAt ?? o.at, o.at, o.source, false);
         break;
       }
       case 'deploy':

@@ -1,0 +1,164 @@
+/** The fleet API through a real fastify server on 127.0.0.1: shapes, filters, pagination, 400s. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetApiRoutes } from '../../src/api/fleet-routes.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import type { LifecycleEvent } from '../../src/fleet/lifecycle-event.ts';
+import type { Observation } from '../../src/fleet/observation.ts';
+import { createHttpServer, type HttpServer } from '../../src/server/http.ts';
+import { type Fleet, openFleet } from '../fleet/fleet-harness.ts';
+
+const T0 = Date.UTC(2026, 10, 27, 9, 0, 0);
+const up = (id: string, role: string, version: string, at: number): Observation => ({
+  kind: 'running',
+  at,
+  launchedAt: at,
+  source: 'ec2',
+  facts: { instanceId: id, role, version, privateIp: `10.0.0.${id.length}`, az: 'eu-west-1b' },
+});
+
+describe('fleet API', () => {
+  let fleet: Fleet;
+  let http: HttpServer;
+  const get = async (path: string) => {
+    const res = await fetch(`${http.url()}${path}`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    fleet = await openFleet();
+    const r = fleet.registry;
+    r.observe([
+      up('i-w1', 'web', '1.0', T0),
+      up('i-w2', 'web', '1.0', T0),
+      up('i-a1', 'api', '3.1', T0),
+    ]);
+    r.observe([{ kind: 'terminated', at: T0 + 60_000, instanceId: 'i-w1', source: 'ec2' }]);
+    r.observe([up('i-w3', 'web', '1.1', T0 + 90_000)]);
+    r.observe([
+      {
+        kind: 'deploy',
+        at: T0 + 30_000,
+        role: 'web',
+        version: '1.1',
+        phase: 'started',
+        source: 'deploy-api',
+      },
+    ]);
+    const cfg = parseConfig({ http: { port: 0 } }).config.http;
+    http = createHttpServer(cfg, fleet.deps, {
+      readiness: [],
+      routes: [fleetApiRoutes(fleet.deps, { registry: fleet.registry, events: fleet.events })],
+    });
+    await http.start();
+  });
+  afterAll(async () => {
+    await http.stop();
+    await fleet.stop();
+  });
+
+  it('GET /api/roles lists each role with its versions, live members and slots', async () => {
+    expect(await get('/api/roles')).toEqual({
+      status: 200,
+      body: {
+        roles: [
+          { role: 'api', versions: ['3.1'], members: 1, slots: [0] },
+          { role: 'web', versions: ['1.0', '1.1'], members: 2, slots: [0, 1] },
+        ],
+      },
+    });
+  });
+
+  it('GET /api/instances filters by role and liveness', async () => {
+    const all = await get('/api/instances?role=web');
+    expect((all.body.instances as { instanceId: string }[]).map((i) => i.instanceId)).toEqual([
+      'i-w3',
+      'i-w2',
+      'i-w1',
+    ]);
+    const gone = await get('/api/instances?role=web&live=false');
+    expect(gone.body.instances).toEqual([
+      {
+        instanceId: 'i-w1',
+        role: 'web',
+        version: '1.0',
+        slot: 0,
+        az: 'eu-west-1b',
+        privateIp: '10.0.0.4',
+        launchedAt: T0,
+        terminatedAt: T0 + 60_000,
+        live: false,
+        sources: ['ec2'],
+      },
+    ]);
+    const live = await get('/api/instances?live=true');
+    expect(
+      (live.body.instances as { instanceId: string; slot: number }[]).map((i) => [
+        i.instanceId,
+        i.slot,
+      ]),
+    ).toEqual([
+      ['i-a1', 0],
+      ['i-w3', 0],
+      ['i-w2', 1],
+    ]);
+  });
+
+  it('GET /api/events pages through all events oldest first with a cursor', async () => {
+    const seen: LifecycleEvent[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const { status, body } = await get(`/api/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(status).toBe(200);
+      seen.push(...(body.events as LifecycleEvent[]));
+      cursor = body.next_cursor as string | undefined;
+      pages++;
+    } while (cursor);
+    const all = fleet.events.query({ limit: 100 }).events;
+    expect(seen).toEqual(all);
+    expect(pages).toBe(Math.ceil(all.length / 2));
+    expect(seen.map((e) => e.time)).toEqual([...seen.map((e) => e.time)].sort((a, b) => a - b));
+    expect(seen.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['launch', 'terminate', 'deploy', 'replace', 'rollout_start']),
+    );
+  });
+
+  it('GET /api/events filters by role, kind and time range', async () => {
+    const { body } = await get(
+      `/api/events?role=web&kind=replace&since=${T0}&until=${new Date(T0 + 120_000).toISOString()}`,
+    );
+    expect(body.events).toEqual([
+      expect.objectContaining({
+        kind: 'replace',
+        role: 'web',
+        oldInstanceId: 'i-w1',
+        newInstanceId: 'i-w3',
+        slot: 0,
+        cause: 'release',
+        time: T0 + 90_000,
+      }),
+    ]);
+    expect(body.next_cursor).toBeUndefined();
+    expect((await get(`/api/events?since=${T0 + 100_000}`)).body.events).toEqual([]);
+    expect(
+      ((await get('/api/events?role=api')).body.events as LifecycleEvent[]).map((e) => e.kind),
+    ).toEqual(['launch']);
+  });
+
+  it.each([
+    ['/api/events?limit=0', 'limit'],
+    ['/api/events?limit=abc', 'limit'],
+    ['/api/events?limit=5000', 'limit'],
+    ['/api/events?kind=explode', 'kind'],
+    ['/api/events?since=yesterday', 'since'],
+    ['/api/events?since=2000&until=1000', 'until'],
+    ['/api/events?cursor=bm9wZQ', 'cursor'],
+    ['/api/events?role=a&role=b', 'role'],
+    ['/api/instances?live=maybe', 'live'],
+  ])('GET %s answers 400 naming %s', async (path, parameter) => {
+    const { status, body } = await get(path);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: 'bad_parameter', parameter });
+    expect(String(body.message)).toContain(parameter);
+  });
+});
