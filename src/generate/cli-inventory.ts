@@ -1,0 +1,82 @@
+/**
+ * `fleetline inventory --list | --host NAME | --ssh-config | --hosts [--config FILE]`: the
+ * dynamic inventory on stdout. `--list`/`--host` follow Ansible's dynamic-inventory script
+ * protocol, so a one-line wrapper script (`exec fleetline inventory "$@"`) is an inventory.
+ * Returns the exit code: 0 done, 1 failed or unknown host, 2 usage error.
+ */
+import { parseArgs } from 'node:util';
+import type { CliIo } from './cli-dashboards.ts';
+import { ansibleHost, ansibleInventory, hostList, sshConfig } from './inventory.ts';
+import type { GenerationModel } from './model.ts';
+
+export const INVENTORY_USAGE = `usage: fleetline inventory (--list | --host NAME | --ssh-config | --hosts) [--config FILE]
+
+  --list         Ansible dynamic inventory JSON (groups per role, version, role+version)
+  --host NAME    hostvars of one host (instance id or <role>-<slot> alias)
+  --ssh-config   ssh_config with a Host entry per live instance (alias <role>-<slot>)
+  --hosts        plain JSON list of live hosts`;
+
+export interface InventoryCliDeps extends CliIo {
+  loadModel: (configPath?: string) => Promise<GenerationModel>;
+}
+
+export async function runInventory(argv: string[], d: InventoryCliDeps): Promise<number> {
+  const out = d.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const err = d.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  let values: {
+    list?: boolean;
+    host?: string;
+    'ssh-config'?: boolean;
+    hosts?: boolean;
+    config?: string;
+    help?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        list: { type: 'boolean' },
+        host: { type: 'string' },
+        'ssh-config': { type: 'boolean' },
+        hosts: { type: 'boolean' },
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    err(`fleetline inventory: ${(e as Error).message}\n${INVENTORY_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    out(INVENTORY_USAGE);
+    return 0;
+  }
+  const modes = [values.list, values.host !== undefined, values['ssh-config'], values.hosts];
+  if (modes.filter(Boolean).length !== 1) {
+    err(
+      `fleetline inventory: choose exactly one of --list, --host, --ssh-config, --hosts\n${INVENTORY_USAGE}`,
+    );
+    return 2;
+  }
+  let model: GenerationModel;
+  try {
+    model = await d.loadModel(values.config);
+  } catch (e) {
+    err(`fleetline inventory: cannot read the fleet registry: ${(e as Error).message}`);
+    return 1;
+  }
+  if (values.list) out(JSON.stringify(ansibleInventory(model), null, 2));
+  else if (values.hosts) out(JSON.stringify(hostList(model), null, 2));
+  else if (values['ssh-config']) out(sshConfig(model).trimEnd());
+  else {
+    const vars = ansibleHost(model, values.host!);
+    if (!vars) {
+      out('{}');
+      err(`fleetline inventory: unknown host ${JSON.stringify(values.host)}`);
+      return 1;
+    }
+    out(JSON.stringify(vars, null, 2));
+  }
+  return 0;
+}
