@@ -1,0 +1,168 @@
+/**
+ * Transport behaviour of the Forward server: UDP heartbeat, fluentd's empty TCP heartbeat
+ * connections, half-close, the JSON side door, nil keep-alives and TLS.
+ */
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { decodeMulti } from '@msgpack/msgpack';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { metricValue, testDeps } from '../helpers/deps.ts';
+import {
+  eventTime,
+  type Harness,
+  pack,
+  rawClient,
+  sleep,
+  startForward,
+} from '../ingest/forward/forward-harness.ts';
+
+const tlsFile = (f: string) =>
+  fileURLToPath(new URL(`../fixtures/forward/tls/${f}`, import.meta.url));
+const ET = eventTime(1795777442, 42);
+
+describe('forward › transport', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('answers a UDP heartbeat with one 0x00 byte from the listening port', async () => {
+    h = await startForward();
+    const sock = dgram.createSocket('udp4');
+    try {
+      const reply = new Promise<{ msg: Buffer; port: number }>((resolve) =>
+        sock.once('message', (msg, rinfo) => resolve({ msg, port: rinfo.port })),
+      );
+      sock.send(Buffer.from([0]), h.port, '127.0.0.1');
+      const { msg, port } = await reply;
+      expect([...msg]).toEqual([0]);
+      expect(port).toBe(h.port);
+      expect(
+        await metricValue(h.deps, 'fleetline_forward_heartbeats_total', { transport: 'udp' }),
+      ).toBe(1);
+    } finally {
+      sock.close();
+    }
+  });
+
+  it('handles empty TCP connections (fluentd heartbeats) quietly: counted, no warnings', async () => {
+    const lines: { level: number }[] = [];
+    const log = pino(
+      { level: 'debug' },
+      new Writable({
+        write(c, _e, cb) {
+          lines.push(JSON.parse(String(c)));
+          cb();
+        },
+      }),
+    );
+    h = await startForward({}, { deps: testDeps({ log }) });
+    for (let i = 0; i < 5; i++) {
+      const c = await rawClient(h.port);
+      c.socket.end();
+      await c.closed();
+    }
+    await sleep(20);
+    expect(
+      await metricValue(h.deps, 'fleetline_forward_heartbeats_total', { transport: 'tcp' }),
+    ).toBe(5);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+  });
+
+  it('finishes decoding a half-closed connection before closing it', async () => {
+    h = await startForward();
+    const c = await rawClient(h.port);
+    const frames = Buffer.concat(Array.from({ length: 50 }, (_, i) => pack(['t', ET, { i }])));
+    c.socket.end(frames);
+    await c.closed();
+    expect((await h.sink.waitForEntries(50)).map((e) => e.record.i)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+  });
+
+  it('ignores nil keep-alive requests without answering', async () => {
+    h = await startForward();
+    const c = await rawClient(h.port);
+    await c.write(Buffer.from([0xc0, 0xc0]));
+    await c.write(pack(['t', ET, { a: 1 }, { chunk: 'k' }]));
+    expect([...decodeMulti(await c.waitBytes(7))]).toEqual([{ ack: 'k' }]);
+    expect(
+      await metricValue(h.deps, 'fleetline_forward_requests_total', { mode: 'heartbeat' }),
+    ).toBe(2);
+    c.socket.destroy();
+  });
+
+  it('accepts JSON connections in Message and Forward mode and acks in JSON', async () => {
+    h = await startForward();
+    const c = await rawClient(h.port);
+    await c.write(Buffer.from('["app.json", 1700000000, {"a": 1}, {"chunk": "j1"}]\n'));
+    expect((await c.waitBytes(12)).toString()).toBe('{"ack":"j1"}');
+    await c.write(
+      Buffer.from(
+        '["app.json", [[1700000001, {"b": 2}], [1700000002.5, {"b": 3}]], {"chunk": "j2"}]',
+      ),
+    );
+    expect((await c.waitBytes(24)).toString()).toBe('{"ack":"j1"}{"ack":"j2"}');
+    expect(h.sink.entries()).toEqual([
+      { tag: 'app.json', sec: 1700000000, nsec: 0, record: { a: 1 } },
+      { tag: 'app.json', sec: 1700000001, nsec: 0, record: { b: 2 } },
+      { tag: 'app.json', sec: 1700000002, nsec: 500_000_000, record: { b: 3 } },
+    ]);
+    c.socket.end();
+    await c.closed();
+  });
+
+  it('closes a JSON connection on malformed JSON', async () => {
+    h = await startForward();
+    const c = await rawClient(h.port);
+    await c.write(Buffer.from('["app", 1, {"a": nope}]'));
+    await c.closed();
+    expect(
+      await metricValue(h.deps, 'fleetline_forward_frames_rejected_total', {
+        reason: 'malformed_json',
+      }),
+    ).toBe(1);
+  });
+
+  it('does not offer JSON when the handshake is on', async () => {
+    h = await startForward({ shared_key: 'k' });
+    const c = await rawClient(h.port);
+    await c.write(Buffer.from('["app", 1, {"a": 1}]'));
+    await c.closed();
+    expect([...decodeMulti(c.received())][1]).toEqual([
+      'PONG',
+      false,
+      'invalid ping message',
+      '',
+      '',
+    ]);
+    expect(h.sink.entries()).toHaveLength(0);
+  });
+
+  it('serves Forward over TLS on the same port', async () => {
+    h = await startForward({ tls: { cert: tlsFile('cert.pem'), key: tlsFile('key.pem') } });
+    const socket = tls.connect({
+      port: h.port,
+      host: '127.0.0.1',
+      ca: readFileSync(tlsFile('cert.pem')),
+      servername: 'localhost',
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+    });
+    const ack = new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    socket.write(pack(['t.tls', ET, { secure: true }, { chunk: 's' }]));
+    expect([...decodeMulti(await ack)]).toEqual([{ ack: 's' }]);
+    expect(h.sink.entries()).toEqual([
+      { tag: 't.tls', sec: 1795777442, nsec: 42, record: { secure: true } },
+    ]);
+    expect(h.sink.batches[0]!.origin.tls).toBe(true);
+    socket.destroy();
+  });
+});
