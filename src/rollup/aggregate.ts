@@ -56,16 +56,14 @@ export function aggregateEntries(
 ): Aggregated {
   for (const e of entries) {
     if (DERIVED_MEASUREMENTS.has(e.tag)) continue;
-    const key: IntervalKey = {
-      role: nonEmpty(e.labels?.role),
-      version: nonEmpty(e.labels?.version),
-      measurement: e.tag,
-      startMs: intervalStart(e.sec, e.nsec, opts.intervalMs),
-    };
-    const ks = keyString(key);
+    const role = nonEmpty(e.labels?.role);
+    const version = nonEmpty(e.labels?.version);
+    const startMs = intervalStart(e.sec, e.nsec, opts.intervalMs);
+    // Hot path: build the key object only for a new group (same text as keyString()).
+    const ks = `${role}\u0000${version}\u0000${e.tag}\u0000${startMs}`;
     let delta = into.deltas.get(ks);
     if (!delta) {
-      delta = { ...key, state: emptyState() };
+      delta = { role, version, measurement: e.tag, startMs, state: emptyState() };
       into.deltas.set(ks, delta);
     }
     addRecord(delta.state, e.record, opts.numericFields);

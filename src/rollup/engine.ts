@@ -27,11 +27,18 @@ import { parseDuration } from '../config/duration.ts';
 import type { RollupConfig } from '../config/schema.ts';
 import type { Deps } from '../core/deps.ts';
 import type { Entry } from '../core/entry.ts';
+import { RetryableError } from '../core/errors.ts';
 import { type Component, component } from '../core/lifecycle.ts';
 import type { Spool, SpoolConsumer, SpooledBatch } from '../spool/contract.ts';
 import type { Db, Store } from '../store/sqlite.ts';
 import { counter } from '../telemetry/metrics.ts';
-import { aggregateEntries, type IntervalDelta, type IntervalKey, keyString } from './aggregate.ts';
+import {
+  type Aggregated,
+  aggregateEntries,
+  type IntervalDelta,
+  type IntervalKey,
+  keyString,
+} from './aggregate.ts';
 import {
   decodeState,
   emptyState,
@@ -279,11 +286,13 @@ export function createRollupEngine(
       pruneDue();
       return n;
     } catch (err) {
+      // Nothing is lost either way: the intervals stay unemitted in the table until a tick
+      // succeeds. A retryable cause (the spool is stopping) is expected at shutdown.
       emitFailures.inc();
-      log.error(
-        { event: 'rollup_emit_failed', err },
-        'rollup emission failed; retrying at next tick',
-      );
+      const line = { event: 'rollup_emit_failed', err };
+      const msg = 'rollup emission failed; the intervals are emitted at a later tick';
+      if (err instanceof RetryableError) log.warn(line, msg);
+      else log.error(line, msg);
       return 0;
     }
   };
@@ -306,10 +315,9 @@ export function createRollupEngine(
     ...lifecycle,
     name: 'rollup',
     async deliver(batches: readonly SpooledBatch[]) {
-      const agg = aggregateEntries(
-        batches.flatMap((b) => b.batch.entries),
-        { intervalMs, numericFields },
-      );
+      const agg: Aggregated = { deltas: new Map(), aggregated: 0 };
+      for (const b of batches)
+        aggregateEntries(b.batch.entries, { intervalMs, numericFields }, agg);
       const cutoff = deps.clock.now() - retentionMs;
       const deltas: IntervalDelta[] = [];
       let expired = 0;

@@ -89,8 +89,9 @@ export class QuantileSketch {
     let seen = 0;
     let estimate = Number.NaN;
     // Ascending value order: most negative first (largest |v| bucket), then 0, then positives.
-    const neg = [...this.negative.keys()].sort((a, b) => b - a);
-    for (const i of neg) {
+    const neg = sortedIndexes(this.negative);
+    for (let k = neg.length - 1; k >= 0; k--) {
+      const i = neg[k]!;
       seen += this.negative.get(i)!;
       if (seen > rank) {
         estimate = -bucketValue(i);
@@ -102,8 +103,7 @@ export class QuantileSketch {
       if (seen > rank) estimate = 0;
     }
     if (Number.isNaN(estimate)) {
-      const pos = [...this.positive.keys()].sort((a, b) => a - b);
-      for (const i of pos) {
+      for (const i of sortedIndexes(this.positive)) {
         seen += this.positive.get(i)!;
         if (seen > rank) {
           estimate = bucketValue(i);
@@ -160,12 +160,17 @@ function bucketValue(index: number): number {
   return (2 * GAMMA ** index) / (GAMMA + 1);
 }
 
+/** Bucket indexes ascending. Typed-array sort is numeric and much faster than a comparator. */
+function sortedIndexes(bins: Map<number, number>): Int32Array {
+  return Int32Array.from(bins.keys()).sort();
+}
+
 function bump(bins: Map<number, number>, index: number, by: number): void {
   bins.set(index, (bins.get(index) ?? 0) + by);
 }
 
 function writeBins(out: ByteWriter, bins: Map<number, number>): void {
-  const indexes = [...bins.keys()].sort((a, b) => a - b);
+  const indexes = sortedIndexes(bins);
   out.varint(indexes.length);
   let prev = 0;
   for (const i of indexes) {

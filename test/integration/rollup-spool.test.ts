@@ -52,7 +52,9 @@ describe('rollup on the real spool', () => {
     };
     spool.register(engine);
     spool.register(influx);
-    const components = [store, engine, spool];
+    // The order the composition root uses: the rollup stops (and emits what is due) while the
+    // spool still accepts its points.
+    const components = [store, spool, engine];
     await startAll(components);
     cleanups.push(() => stopAll(components));
 
@@ -107,5 +109,55 @@ describe('rollup on the real spool', () => {
     // The rollup saw its own points come back through the spool and ignored them.
     expect(engine.query({ since: T0, until: T0 + 1 }).map((r) => r.fields.events)).toEqual([3]);
     expect(engine.query({ since: 0, until: T0 + 1e9 })).toHaveLength(1);
+  });
+
+  it('stop() emits the intervals that are due into the spool, and the spool delivers them after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-spool-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const clock = fakeClock(T0 + 5000);
+    const spoolConfig = { ...defaultConfig().spool, commit_interval: '1ms', retry_initial: '10ms' };
+    const written: Entry[] = [];
+    const run = (openInflux: boolean) => {
+      const store = createStore(dir);
+      const spool = createSpool(spoolConfig, testDeps(), store);
+      const engine = createRollupEngine(ROLLUP_DEFAULTS, testDeps({ clock }), {
+        store,
+        spool,
+        members: () => 1,
+        roleVersions: () => [],
+      });
+      spool.register(engine);
+      spool.register({
+        name: 'influxdb',
+        async deliver(batches) {
+          // The first run's InfluxDB is down: nothing is confirmed, everything stays spooled.
+          if (!openInflux) throw new Error('influxdb unavailable');
+          for (const b of batches) written.push(...b.batch.entries);
+        },
+      });
+      return { store, spool, engine, components: [store, spool, engine] };
+    };
+
+    const first = run(false);
+    await startAll(first.components);
+    await first.spool.consume({
+      entries: [entry(T0 + 100, { reqtime: 10 })],
+      origin: { input: 'forward' },
+      receivedAt: Date.now(),
+    });
+    await until('the rollup to apply the batch', () =>
+      first.engine.query({ since: T0, until: T0 + 1 }).length === 1 ? true : undefined,
+    );
+    clock.set(T0 + 12_000);
+    await stopAll(first.components);
+
+    const second = run(true);
+    await startAll(second.components);
+    cleanups.push(() => stopAll(second.components));
+    const point = await until('the fleet_rollup point after restart', () =>
+      written.find((e) => e.tag === 'fleet_rollup'),
+    );
+    expect([point.sec, point.record.events, point.record.reqtime_max]).toEqual([T0 / 1000, 1n, 10]);
+    expect(written.filter((e) => e.tag === 'fleet_rollup')).toHaveLength(1);
   });
 });
