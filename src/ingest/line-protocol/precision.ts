@@ -53,6 +53,7 @@ const NS_PER: Record<Precision, bigint> = {
 /** InfluxDB's valid time range (models.MinNanoTime / MaxNanoTime). */
 export const MIN_NS = -9_223_372_036_854_775_806n;
 export const MAX_NS = 9_223_372_036_854_775_806n;
+const MAX_NS_DIGITS = MAX_NS.toString();
 
 /**
  * `digits` is an optionally negative decimal integer (already validated). Returns the time
@@ -63,13 +64,16 @@ export function timestampToTime(
   precision: Precision,
 ): { sec: number; nsec: number } | undefined {
   const zeros = ZEROS[precision];
-  // Fast path: non-negative, power-of-ten precision, comfortably inside the range.
-  if (zeros !== undefined && digits.charCodeAt(0) !== 45 && digits.length + zeros.length < 19) {
+  // Fast path: non-negative, power-of-ten precision, inside the range (decimal digits compare
+  // like numbers at equal length). Epoch ns today are 19 digits, so this is the common case.
+  if (zeros !== undefined && digits.charCodeAt(0) !== 45) {
     const ns = digits + zeros;
-    const cut = ns.length - 9;
-    return cut > 0
-      ? { sec: Number(ns.slice(0, cut)), nsec: Number(ns.slice(cut)) }
-      : { sec: 0, nsec: Number(ns) };
+    if (ns.length < 19 || (ns.length === 19 && ns <= MAX_NS_DIGITS)) {
+      const cut = ns.length - 9;
+      return cut > 0
+        ? { sec: Number(ns.slice(0, cut)), nsec: Number(ns.slice(cut)) }
+        : { sec: 0, nsec: Number(ns) };
+    }
   }
   const ns = BigInt(digits) * NS_PER[precision];
   if (ns < MIN_NS || ns > MAX_NS) return undefined;

@@ -58,6 +58,13 @@ describe('parseLineProtocol', () => {
     ],
     ['1e999', 'line 1: float value 1e999 out of range for key v'],
     ['NaN', 'line 1: invalid field value "NaN" for key v'],
+    ['+1', 'line 1: invalid field value "+1" for key v'],
+    ['0x1F', 'line 1: invalid field value "0x1F" for key v'],
+    ['Infinity', 'line 1: invalid field value "Infinity" for key v'],
+    ['1-2', 'line 1: invalid field value "1-2" for key v'],
+    ['-i', 'line 1: invalid field value "-i" for key v'],
+    ['i', 'line 1: invalid field value "i" for key v'],
+    ['u', 'line 1: invalid field value "u" for key v'],
   ])('rejects field value %s', (raw, message) => {
     const r = parse(`m v=${raw}`);
     expect(r.entries).toEqual([]);
