@@ -91,7 +91,11 @@ async function deliverAll(
     },
     {
       store,
-      spool: { appendInTransaction: (_db, batch) => void (appended += batch.entries.length) },
+      spool: {
+        appendInTransaction: (_db, batch) => {
+          appended += batch.entries.length;
+        },
+      },
       members: () => 4,
       roleVersions: () => ROLES.flatMap((role) => VERSIONS.map((version) => ({ role, version }))),
     },
