@@ -18,7 +18,8 @@ export type FrameRejectCode =
   | 'bad_gzip'
   | 'unsupported_compression'
   | 'malformed_json'
-  | 'truncated';
+  | 'truncated'
+  | 'internal_error';
 
 /** Why a single event inside an otherwise good frame was skipped. */
 export type InvalidEventCode = 'bad_time' | 'bad_record' | 'bad_entry';

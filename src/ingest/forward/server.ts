@@ -350,8 +350,15 @@ class Connection {
       const start = this.off;
       this.off = end;
       this.scanner.reset(end);
-      if (this.phase === 'handshake') this.onPing(start, end);
-      else this.onRequest(start, end);
+      try {
+        if (this.phase === 'handshake') this.onPing(start, end);
+        else this.onRequest(start, end);
+      } catch (err) {
+        // A decoder bug must cost one connection, never the process.
+        this.reject(
+          new ForwardDecodeError('internal_error', String((err as Error)?.stack ?? err), false),
+        );
+      }
     }
   }
 
