@@ -12,16 +12,17 @@
  * "absent" and `instanceId: null` stay distinct. `bigint` values go through extension type 0
  * (decimal text, any size) because msgpack's int64 would come back as a `number` for small
  * values, or turn large `number`s into bigints on the way back; `Uint8Array` is msgpack `bin`.
- * A JavaScript `-0` is stored as `0` (msgpack integers have no negative zero).
+ * Encoding uses the specialised `MsgpackWriter` (the hot path of every acknowledgement);
+ * decoding uses @msgpack/msgpack's decoder, which reads the same standard msgpack.
  *
- * A codec holds a reusable encoder/decoder, so create one per spool, not per call.
+ * A codec holds a reusable writer/decoder, so create one per spool, not per call.
  */
-import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
+import { Decoder, ExtensionCodec } from '@msgpack/msgpack';
 import type { Batch, Entry, Origin, RecordMap } from '../core/entry.ts';
+import { BIGINT_EXT_TYPE, MsgpackWriter } from './msgpack-writer.ts';
 
 /** Bumped if the row layout ever changes; decode refuses formats it does not know. */
 const FORMAT = 1;
-const BIGINT_EXT = 0;
 
 export interface BatchCodec {
   encode(batch: Batch): Uint8Array;
@@ -30,29 +31,27 @@ export interface BatchCodec {
 
 export function createBatchCodec(): BatchCodec {
   const ext = new ExtensionCodec();
-  const text = new TextEncoder();
-  const untext = new TextDecoder();
+  const text = new TextDecoder();
   ext.register({
-    type: BIGINT_EXT,
-    encode: (value) => (typeof value === 'bigint' ? text.encode(value.toString()) : null),
-    decode: (data) => BigInt(untext.decode(data)),
+    type: BIGINT_EXT_TYPE,
+    // Only the decoder uses this codec; the writer emits the extension itself.
+    encode: () => null,
+    decode: (data) => BigInt(text.decode(data)),
   });
-  // ignoreUndefined: an optional Origin field set to `undefined` must not come back as `null`.
-  const encoder = new Encoder({ extensionCodec: ext, ignoreUndefined: true });
   const decoder = new Decoder({ extensionCodec: ext });
+  const writer = new MsgpackWriter();
 
-  const packEntry = (e: Entry): unknown[] => {
+  const writeEntry = (e: Entry): void => {
     const hasFleet = e.tags !== undefined || e.labels !== undefined || e.instanceId !== undefined;
-    if (!hasFleet) return [e.tag, e.sec, e.nsec, e.record];
-    return [
-      e.tag,
-      e.sec,
-      e.nsec,
-      e.record,
-      e.tags ?? false,
-      e.labels ?? false,
-      e.instanceId === undefined ? false : e.instanceId,
-    ];
+    writer.arrayHeader(hasFleet ? 7 : 4);
+    writer.string(e.tag);
+    writer.number(e.sec);
+    writer.number(e.nsec);
+    writer.map(e.record);
+    if (!hasFleet) return;
+    writer.value(e.tags ?? false);
+    writer.value(e.labels ?? false);
+    writer.value(e.instanceId === undefined ? false : e.instanceId);
   };
 
   const unpackEntry = (a: unknown[]): Entry => {
@@ -72,7 +71,14 @@ export function createBatchCodec(): BatchCodec {
 
   return {
     encode(batch) {
-      return encoder.encode([FORMAT, batch.origin, batch.receivedAt, batch.entries.map(packEntry)]);
+      writer.reset();
+      writer.arrayHeader(4);
+      writer.number(FORMAT);
+      writer.map(batch.origin as unknown as Record<string, unknown>);
+      writer.number(batch.receivedAt);
+      writer.arrayHeader(batch.entries.length);
+      for (const e of batch.entries) writeEntry(e);
+      return writer.finish();
     },
     decode(payload) {
       const top = decoder.decode(payload) as [number, Origin, number, unknown[][]];

@@ -4,7 +4,7 @@
  * committed batch, in order, to each registered `SpoolConsumer`, keeping a separate progress
  * per consumer. An entry is deleted only once every consumer confirmed it.
  *
- *   inputs ──consume()──▶ [ spool table: seq │ first_entry_seq │ n │ bytes │ payload ] 
+ *   inputs ──consume()──▶ [ spool table: seq │ first_entry_seq │ n │ bytes │ payload ]
  *                                │ progress per consumer (influxdb, rollup, …)
  *                                ▼
  *                   consumer.deliver(batches) — resolves → progress advances

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../src/core/errors.ts';
 import type { Db } from '../../src/store/sqlite.ts';
 import { metricValue } from '../helpers/deps.ts';
 import { accessLogBatch, batchId, recordingSpoolConsumer } from '../helpers/spool-fixtures.ts';
@@ -180,6 +181,14 @@ describe('spool', () => {
   it('accepts an empty batch without storing anything', async () => {
     h = await openSpool([]);
     await h.spool.consume({ entries: [], origin: { input: 'forward' }, receivedAt: 1 });
+    expect(h.spool.stats().batches).toBe(0);
+  });
+
+  it('rejects a record the decoder could never read back (key __proto__) as invalid input', async () => {
+    h = await openSpool([]);
+    const batch = accessLogBatch(2, 0);
+    batch.entries[1]!.record = JSON.parse('{"__proto__": 1}');
+    await expect(h.spool.consume(batch)).rejects.toBeInstanceOf(InvalidInputError);
     expect(h.spool.stats().batches).toBe(0);
   });
 

@@ -1,0 +1,251 @@
+/**
+ * A small msgpack writer specialised for spool payloads: about twice as fast as the general
+ * @msgpack/msgpack encoder on log records, which matters because encoding is the dominant cost
+ * of the acknowledge path (the Forward input must sustain 500k records/s on two cores).
+ *
+ * It writes standard msgpack that @msgpack/msgpack's decoder reads back exactly:
+ * - integers that are safe JS integers use the smallest int format (int64/uint64 for large
+ *   ones, read back as `number`); `-0`, fractions, NaN and ±Infinity are float64;
+ * - `bigint` is extension type 0 holding its decimal text (any size);
+ * - `Uint8Array` (any ArrayBuffer view) is `bin`; object keys whose value is `undefined` are left
+ *   out;
+ * - a map key `__proto__` is refused with `InvalidInputError` (the decoder would refuse it);
+ * - strings are UTF-8 with an ASCII fast path; a lone UTF-16 surrogate (possible only from a JSON
+ *   `\uD800` escape) is written as U+FFFD, as any UTF-8 encoder does.
+ *
+ * One writer owns a growing buffer that it reuses across calls; `finish()` returns a copy.
+ */
+import { InvalidInputError } from '../core/errors.ts';
+
+export const BIGINT_EXT_TYPE = 0;
+
+export class MsgpackWriter {
+  private buf = Buffer.allocUnsafe(256 * 1024);
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  private pos = 0;
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** A copy of what was written since `reset()`. */
+  finish(): Uint8Array {
+    return new Uint8Array(this.buf.subarray(0, this.pos));
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.byteLength) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.byteLength * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+  }
+
+  arrayHeader(n: number): void {
+    this.ensure(5);
+    if (n < 16) this.buf[this.pos++] = 0x90 | n;
+    else if (n < 0x10000) {
+      this.buf[this.pos++] = 0xdc;
+      this.view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else {
+      this.buf[this.pos++] = 0xdd;
+      this.view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+  }
+
+  private mapHeader(n: number): void {
+    this.ensure(5);
+    if (n < 16) this.buf[this.pos++] = 0x80 | n;
+    else if (n < 0x10000) {
+      this.buf[this.pos++] = 0xde;
+      this.view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else {
+      this.buf[this.pos++] = 0xdf;
+      this.view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+  }
+
+  private strHeader(n: number): void {
+    if (n < 32) this.buf[this.pos++] = 0xa0 | n;
+    else if (n < 0x100) {
+      this.buf[this.pos++] = 0xd9;
+      this.buf[this.pos++] = n;
+    } else if (n < 0x10000) {
+      this.buf[this.pos++] = 0xda;
+      this.view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else {
+      this.buf[this.pos++] = 0xdb;
+      this.view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+  }
+
+  string(s: string): void {
+    const n = s.length;
+    if (n < 0x100) {
+      // ASCII fast path: the header assumes one byte per char; undone if a char is not ASCII.
+      this.ensure(2 + n);
+      const start = this.pos;
+      this.strHeader(n);
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          this.pos = start;
+          this.stringUtf8(s);
+          return;
+        }
+        buf[p++] = c;
+      }
+      this.pos = p;
+      return;
+    }
+    this.stringUtf8(s);
+  }
+
+  private stringUtf8(s: string): void {
+    const bytes = Buffer.byteLength(s, 'utf8');
+    this.ensure(5 + bytes);
+    this.strHeader(bytes);
+    this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
+  }
+
+  number(v: number): void {
+    this.ensure(9);
+    const buf = this.buf;
+    if (Number.isSafeInteger(v) && !Object.is(v, -0)) {
+      if (v >= 0) {
+        if (v < 0x80) buf[this.pos++] = v;
+        else if (v < 0x100) {
+          buf[this.pos++] = 0xcc;
+          buf[this.pos++] = v;
+        } else if (v < 0x10000) {
+          buf[this.pos++] = 0xcd;
+          this.view.setUint16(this.pos, v);
+          this.pos += 2;
+        } else if (v < 0x100000000) {
+          buf[this.pos++] = 0xce;
+          this.view.setUint32(this.pos, v);
+          this.pos += 4;
+        } else {
+          buf[this.pos++] = 0xcf;
+          this.view.setUint32(this.pos, Math.floor(v / 0x100000000));
+          this.view.setUint32(this.pos + 4, v >>> 0);
+          this.pos += 8;
+        }
+      } else if (v >= -32) buf[this.pos++] = v & 0xff;
+      else if (v >= -0x80) {
+        buf[this.pos++] = 0xd0;
+        this.view.setInt8(this.pos++, v);
+      } else if (v >= -0x8000) {
+        buf[this.pos++] = 0xd1;
+        this.view.setInt16(this.pos, v);
+        this.pos += 2;
+      } else if (v >= -0x80000000) {
+        buf[this.pos++] = 0xd2;
+        this.view.setInt32(this.pos, v);
+        this.pos += 4;
+      } else {
+        buf[this.pos++] = 0xd3;
+        this.view.setBigInt64(this.pos, BigInt(v));
+        this.pos += 8;
+      }
+      return;
+    }
+    buf[this.pos++] = 0xcb;
+    this.view.setFloat64(this.pos, v);
+    this.pos += 8;
+  }
+
+  private bigint(v: bigint): void {
+    const text = v.toString();
+    const n = text.length;
+    this.ensure(6 + n);
+    if (n < 0x100) {
+      this.buf[this.pos++] = 0xc7;
+      this.buf[this.pos++] = n;
+    } else {
+      this.buf[this.pos++] = 0xc9;
+      this.view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+    this.buf[this.pos++] = BIGINT_EXT_TYPE;
+    this.pos += this.buf.write(text, this.pos, n, 'latin1');
+  }
+
+  private binary(v: ArrayBufferView): void {
+    const n = v.byteLength;
+    this.ensure(5 + n);
+    if (n < 0x100) {
+      this.buf[this.pos++] = 0xc4;
+      this.buf[this.pos++] = n;
+    } else if (n < 0x10000) {
+      this.buf[this.pos++] = 0xc5;
+      this.view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else {
+      this.buf[this.pos++] = 0xc6;
+      this.view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+    this.buf.set(new Uint8Array(v.buffer, v.byteOffset, n), this.pos);
+    this.pos += n;
+  }
+
+  /** `null` and `undefined` both become nil (only map values skip `undefined`). */
+  value(v: unknown): void {
+    switch (typeof v) {
+      case 'string':
+        this.string(v);
+        return;
+      case 'number':
+        this.number(v);
+        return;
+      case 'boolean':
+        this.ensure(1);
+        this.buf[this.pos++] = v ? 0xc3 : 0xc2;
+        return;
+      case 'bigint':
+        this.bigint(v);
+        return;
+      case 'undefined':
+        this.ensure(1);
+        this.buf[this.pos++] = 0xc0;
+        return;
+      case 'object':
+        if (v === null) {
+          this.ensure(1);
+          this.buf[this.pos++] = 0xc0;
+        } else if (Array.isArray(v)) {
+          this.arrayHeader(v.length);
+          for (const item of v) this.value(item);
+        } else if (ArrayBuffer.isView(v)) this.binary(v);
+        else this.map(v as Record<string, unknown>);
+        return;
+      default:
+        throw new TypeError(`cannot store a ${typeof v} in the spool`);
+    }
+  }
+
+  map(obj: Record<string, unknown>): void {
+    const keys = Object.keys(obj);
+    let n = 0;
+    for (const k of keys) if (obj[k] !== undefined) n++;
+    this.mapHeader(n);
+    for (const k of keys) {
+      const v = obj[k];
+      if (v === undefined) continue;
+      // The decoder refuses this key (prototype pollution guard), so storing it would make a
+      // row that can never be delivered; refuse it up front instead.
+      if (k === '__proto__') throw new InvalidInputError('a record key "__proto__" is not allowed');
+      this.string(k);
+      this.value(v);
+    }
+  }
+}
