@@ -322,7 +322,9 @@ export function createRollupEngine(
       const deltas: IntervalDelta[] = [];
       let expired = 0;
       for (const d of agg.deltas.values()) {
-        if (d.startMs + intervalMs <= cutoff) expired += d.state.events;
+        // `start < now − retention` is exactly what pruning deletes, so an accepted interval
+        // has never been pruned (the clock only moves forward between a prune and this).
+        if (d.startMs < cutoff) expired += d.state.events;
         else deltas.push(d);
       }
       if (expired > 0) {

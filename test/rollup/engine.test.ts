@@ -347,6 +347,28 @@ describe('rollup engine', () => {
     expect(api!.fields).toMatchObject({ events: 1, reqtime_p50: 3, reqtime_max: 3 });
   });
 
+  it('a failing members lookup rolls the emission back, counts it, and the next tick emits the interval', async () => {
+    let failures = 1;
+    const r = await rig({
+      roleVersions: [{ role: 'web', version: '1.0' }],
+      membersOf: () => {
+        if (failures-- > 0) throw new Error('registry unavailable');
+        return 4;
+      },
+    });
+    await r.spool.deliver(r.engine, spooled([entry(T0 + 1, { reqtime: 1 })], 1));
+    r.clock.set(T0 + 12_000);
+    expect(r.engine.tick()).toBe(0);
+    expect(r.spool.appended()).toEqual([]);
+    expect(await metricValue(r.deps, 'fleetline_rollup_emit_failures_total')).toBe(1);
+    expect(r.engine.query({ since: T0, until: T0 + 1 })[0]!.emitted).toBe(false);
+    expect(r.engine.tick()).toBe(1);
+    expect(r.spool.appended().map((e) => [e.tag, e.record.events ?? e.record.members])).toEqual([
+      ['fleet_rollup', 1n],
+      ['fleet_members', 4n],
+    ]);
+  });
+
   it('stop() is safe before start(), idempotent, and emits what is due', async () => {
     const r = await rig();
     const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-'));

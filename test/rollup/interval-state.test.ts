@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { RecordMap } from '../../src/core/entry.ts';
+import { aggregateEntries, intervalStart } from '../../src/rollup/aggregate.ts';
+import {
+  addRecord,
+  decodeState,
+  emptyState,
+  encodeState,
+  mergeState,
+  rollupFields,
+} from '../../src/rollup/interval-state.ts';
+import { entry, T0 } from './fixtures.ts';
+
+function fieldsOf(records: RecordMap[], numeric: string[] = ['reqtime']) {
+  const s = emptyState();
+  for (const r of records) addRecord(s, r, numeric);
+  return rollupFields(s);
+}
+
+describe('interval state', () => {
+  it.each<[string, RecordMap, Record<string, bigint>]>([
+    ['level is lower-cased', { level: 'WARN' }, { level_warn: 1n }],
+    ['severity when level is absent', { severity: 'Error' }, { level_error: 1n }],
+    ['log_level when the others are absent', { log_level: 'debug' }, { level_debug: 1n }],
+    ['level wins over severity', { level: 'info', severity: 'error' }, { level_info: 1n }],
+    [
+      'an empty level falls through to severity',
+      { level: ' ', severity: 'crit' },
+      { level_crit: 1n },
+    ],
+    ['free text becomes other', { level: 'Disk is full!' }, { level_other: 1n }],
+    ['a numeric level (syslog) is other', { level: 3 }, { level_other: 1n }],
+    ['status number → class', { status: 204 }, { status_2xx: 1n }],
+    ['status numeric string → class', { status: '404' }, { status_4xx: 1n }],
+    ['code when status is absent', { code: 503 }, { status_5xx: 1n }],
+    ['code when status is not numeric', { status: 'ok', code: '101' }, { status_1xx: 1n }],
+    ['status wins over code', { status: 301, code: 500 }, { status_3xx: 1n }],
+    ['out of range status is no class', { status: 600 }, {}],
+    ['fractional status is no class', { status: 200.5 }, {}],
+    ['bigint status', { status: 502n }, { status_5xx: 1n }],
+  ])('%s', (_title, record, want) => {
+    expect(fieldsOf([record])).toEqual({ events: 1n, ...want });
+  });
+
+  it('reads numeric fields from numbers, bigints and numeric strings only', () => {
+    const f = fieldsOf([
+      { reqtime: 10 },
+      { reqtime: '20.5' },
+      { reqtime: 30n },
+      { reqtime: '1e1' },
+      { reqtime: 'fast' },
+      { reqtime: '' },
+      { reqtime: true },
+      { reqtime: null },
+      { reqtime: [1] },
+      { other: 99 },
+    ]);
+    expect(f).toMatchObject({ events: 10n, reqtime_count: 4n, reqtime_sum: 70.5, reqtime_max: 30 });
+    expect(f.reqtime_mean).toBeCloseTo(70.5 / 4, 12);
+  });
+
+  it('writes no numeric fields for a field without values, integers as bigint, floats as number', () => {
+    const f = fieldsOf([{ level: 'info' }], ['reqtime', 'bytes']);
+    expect(f).toEqual({ events: 1n, level_info: 1n });
+    const g = fieldsOf([{ reqtime: 5 }]);
+    expect(typeof g.reqtime_count).toBe('bigint');
+    expect(typeof g.reqtime_p99).toBe('number');
+  });
+
+  it('survives encode/decode and merges like one pass over all records', () => {
+    const a = emptyState();
+    const b = emptyState();
+    const all = emptyState();
+    const records: RecordMap[] = Array.from({ length: 200 }, (_, i) => ({
+      level: i % 7 === 0 ? 'error' : 'info',
+      status: 200 + (i % 4) * 100,
+      reqtime: (i * 37) % 500,
+    }));
+    records.forEach((r, i) => {
+      addRecord(i % 2 ? a : b, r, ['reqtime']);
+      addRecord(all, r, ['reqtime']);
+    });
+    const merged = mergeState(decodeState(encodeState(a)), decodeState(encodeState(b)));
+    const want = rollupFields(all);
+    const got = rollupFields(merged);
+    expect({ ...got, reqtime_sum: 0, reqtime_mean: 0 }).toEqual({
+      ...want,
+      reqtime_sum: 0,
+      reqtime_mean: 0,
+    });
+    expect(got.reqtime_sum as number).toBeCloseTo(want.reqtime_sum as number, 9);
+    // mergeState leaves its source untouched.
+    expect(rollupFields(b).events).toBe(100n);
+  });
+});
+
+describe('aggregateEntries', () => {
+  it('floors entry time to the interval start, using nanoseconds', () => {
+    expect(intervalStart(T0 / 1000 + 9, 999_999_999, 10_000)).toBe(T0);
+    expect(intervalStart(T0 / 1000 + 10, 0, 10_000)).toBe(T0 + 10_000);
+    expect(intervalStart(T0 / 1000, 500_000_000, 250)).toBe(T0 + 500);
+  });
+
+  it('groups by role, version, measurement and interval, skipping derived measurements', () => {
+    const agg = aggregateEntries(
+      [
+        entry(T0 + 1, { reqtime: 1 }),
+        entry(T0 + 9_999, { reqtime: 1 }),
+        entry(T0 + 10_000, { reqtime: 1 }),
+        entry(T0 + 1, { reqtime: 1 }, { role: 'web', version: '' }),
+        entry(T0 + 1, {}, undefined, 'fleet_members'),
+      ],
+      { intervalMs: 10_000, numericFields: ['reqtime'] },
+    );
+    expect(agg.aggregated).toBe(4);
+    expect(
+      [...agg.deltas.values()].map((d) => [d.role, d.version, d.startMs - T0, d.state.events]),
+    ).toEqual([
+      ['web', '1.0', 0, 2],
+      ['web', '1.0', 10_000, 1],
+      ['web', 'unknown', 0, 1],
+    ]);
+  });
+});
