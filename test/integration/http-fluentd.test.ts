@@ -194,6 +194,17 @@ describe('fluentd HTTP input', () => {
     ).toBe(2);
   });
 
+  it('keeps a __proto__ key as ordinary data', async () => {
+    const h = await start();
+    await h.post('/fluentd/p', '{"__proto__":{"polluted":true},"a":1}', {
+      'content-type': 'application/json',
+    });
+    const record = h.sink.entries()[0]!.record;
+    expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(record, '__proto__')?.value).toEqual({ polluted: true });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('turns further slashes in the path into dots, like in_http', async () => {
     const h = await start();
     await h.post('/fluentd/app/web.access', '{}', { 'content-type': 'application/json' });

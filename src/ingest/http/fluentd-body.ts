@@ -174,7 +174,7 @@ function normalise(v: unknown): unknown {
   if (v instanceof EventTimeValue) return v;
   if (Array.isArray(v)) return v.map(normalise);
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = normalise(x);
+  for (const [k, x] of Object.entries(v)) setOwn(out, k, normalise(x));
   return out;
 }
 
@@ -184,10 +184,22 @@ export function toRecordValue(v: unknown): RecordValue {
   if (Array.isArray(v)) return v.map(toRecordValue);
   if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
     const out: RecordMap = {};
-    for (const [k, x] of Object.entries(v)) out[k] = toRecordValue(x);
+    for (const [k, x] of Object.entries(v)) setOwn(out, k, toRecordValue(x));
     return out;
   }
   return v as RecordValue;
+}
+
+/** `__proto__` is a legal JSON/msgpack key; plain assignment would swap the prototype. */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  else obj[key] = value;
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {

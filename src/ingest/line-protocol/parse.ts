@@ -59,6 +59,13 @@ const INT_RE = /^-?[0-9]+$/;
 const TRUE = new Set(['t', 'T', 'true', 'True', 'TRUE']);
 const FALSE = new Set(['f', 'F', 'false', 'False', 'FALSE']);
 
+/** A key a client may send that plain assignment would treat as the object's prototype. */
+const PROTO = '__proto__';
+
+function defineOwn(obj: object, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Thrown inside the scanner only; carries the problem for the current line. */
 class LineFault {
   constructor(readonly problem: string) {}
@@ -171,7 +178,8 @@ class Scanner {
       const value = this.key(false, 'missing fields');
       if (value.length === 0) throw new LineFault(`missing tag value for key ${key}`);
       tags ??= {};
-      tags[key] = value;
+      if (key === PROTO) defineOwn(tags, key, value);
+      else tags[key] = value;
     }
 
     // --- fields ---
@@ -185,7 +193,9 @@ class Scanner {
       if (text.charCodeAt(this.pos) !== EQ)
         throw new LineFault(`missing field value for key ${key}`);
       this.pos++;
-      record[key] = this.fieldValue(key);
+      const value = this.fieldValue(key);
+      if (key === PROTO) defineOwn(record, key, value);
+      else record[key] = value;
       if (text.charCodeAt(this.pos) !== COMMA) break;
       this.pos++;
     }

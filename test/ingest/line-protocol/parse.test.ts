@@ -162,3 +162,13 @@ describe('parseLineProtocol', () => {
     expect(parse('m a=1,a=2 0').entries[0]?.record).toEqual({ a: 2 });
   });
 });
+
+describe('parseLineProtocol › hostile keys', () => {
+  it('keeps __proto__ as an ordinary tag and field key', () => {
+    const e = parseLineProtocol('m,__proto__=x __proto__=1,a=2 0', { precision: 'ns', nowMs: 0 })
+      .entries[0]!;
+    expect(Object.getPrototypeOf(e.record)).toBe(Object.prototype);
+    expect(Object.keys(e.record)).toEqual(['__proto__', 'a']);
+    expect(Object.getOwnPropertyDescriptor(e.tags, '__proto__')?.value).toBe('x');
+  });
+});
