@@ -43,7 +43,8 @@ export interface Entry {
 
 /** Where a batch came from; identity resolution uses the connection facts. */
 export interface Origin {
-  input: 'forward' | 'http-fluentd' | 'influx-v1' | 'influx-v2';
+  /** `internal`: produced by fleetline itself (lifecycle events, rollups). */
+  input: 'forward' | 'http-fluentd' | 'influx-v1' | 'influx-v2' | 'internal';
   /** Remote address of the connection (IPv4-mapped IPv6 prefixes stripped). */
   peerAddress?: string;
   tls?: boolean;
