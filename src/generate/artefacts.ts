@@ -38,6 +38,22 @@ export function dashboardRoles(model: GenerationModel): string[] {
   return [...new Set(model.roles.map((r) => r.role))].filter((r) => r !== 'unknown').sort(cmp);
 }
 
+/**
+ * The SDK defaults annotations and links to `placement: inControlsMenu`, which tucks them into
+ * a dropdown on Grafana 12+; replacement markers and the role↔versions links belong in view.
+ */
+function showInToolbar(d: Dashboard): Dashboard {
+  const drop = <T extends { placement?: unknown }>(x: T): T => {
+    const { placement: _p, ...rest } = x;
+    return rest as T;
+  };
+  return {
+    ...d,
+    annotations: { ...d.annotations, list: d.annotations.list?.map(drop) ?? [] },
+    links: d.links?.map(drop) ?? [],
+  };
+}
+
 export function generateArtefacts(model: GenerationModel, opts: GenerateOptions): Artefacts {
   const roles = dashboardRoles(model);
   const cat = signalCatalog(model);
@@ -45,7 +61,7 @@ export function generateArtefacts(model: GenerationModel, opts: GenerateOptions)
   const dashboards = [
     overviewDashboard(roles, cat, ds),
     ...roles.flatMap((role) => [roleDashboard(role, cat, ds), versionsDashboard(role, cat, ds)]),
-  ].map((d) => sortKeys(d) as Dashboard);
+  ].map((d) => sortKeys(showInToolbar(d)) as Dashboard);
   const files = [
     ...dashboards.map((d) => ({ path: `${d.uid}.json`, content: stableJson(d) })),
     {
