@@ -186,6 +186,9 @@ describe('InfluxDB write input', () => {
     ['/write?db=d&precision=ms', '1700000000123', 1700000000, 123000000],
     ['/write?db=d&precision=u', '1700000000123456', 1700000000, 123456000],
     ['/write?db=d&precision=h', '472222', 1699999200, 0],
+    ['/write?db=d&precision=m', '28333333', 1699999980, 0],
+    ['/write?db=d&precision=%C2%B5', '1700000000123456', 1700000000, 123456000],
+    ['/write?db=d&precision=n', '1700000000123456789', 1700000000, 123456789],
     ['/api/v2/write?bucket=b&precision=us', '1700000000123456', 1700000000, 123456000],
     ['/api/v2/write?bucket=b&precision=s', '1700000000', 1700000000, 0],
   ])('honours %s', async (path, ts, sec, nsec) => {
@@ -291,6 +294,23 @@ describe('InfluxDB write input', () => {
     const err = await api.close().catch((e: unknown) => e);
     expect((err as HttpError).statusCode).toBe(401);
     expect(h.sink.entries()).toEqual([]);
+  });
+
+  it('answers 204 to an empty body without handing anything downstream', async () => {
+    const h = await start();
+    expect((await h.post('/write?db=d', '')).status).toBe(204);
+    expect((await h.post('/api/v2/write?bucket=b', '# only a comment\n\n')).status).toBe(204);
+    expect(h.sink.batches).toEqual([]);
+  });
+
+  it('rejects a body that is not UTF-8', async () => {
+    const h = await start();
+    const res = await h.post(
+      '/write?db=d',
+      Buffer.from([0x6d, 0x20, 0x76, 0x3d, 0x22, 0xff, 0x22]),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'body is not valid UTF-8' });
   });
 
   it('answers GET /ping with 204 like InfluxDB', async () => {
