@@ -21,6 +21,8 @@ import { accessLogBatch, spoolConfig } from '../test/helpers/spool-fixtures.ts';
 
 interface Result {
   name: string;
+  /** CPU seconds (user + system) this process used during the timed part. */
+  cpuSeconds: number;
   records: number;
   seconds: number;
   commits: number;
@@ -59,6 +61,7 @@ async function run(
     Array.from({ length: 8 }, (_, i) => accessLogBatch(opts.recordsPerBatch, p * 8 + i)),
   );
   const commitsBefore = await counterValue(deps, 'fleetline_spool_commits_total');
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     batches.map(async (own) => {
@@ -73,11 +76,13 @@ async function run(
     while (delivered < total * opts.recordsPerBatch && Date.now() < until)
       await new Promise((r) => setTimeout(r, 10));
   }
+  const cpu = process.cpuUsage(cpu0);
   await spool.stop();
   await store.stop();
   rmSync(dir, { recursive: true, force: true });
   return {
     name,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     records: total * opts.recordsPerBatch,
     seconds,
     commits,
@@ -95,6 +100,7 @@ async function commitPerBatch(recordsPerBatch: number, batches: number): Promise
   const table = createSpoolTable(store.db);
   const codec = createBatchCodec();
   const batch = accessLogBatch(recordsPerBatch, 1);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < batches; i++) {
     const payload = codec.encode(batch);
@@ -105,10 +111,12 @@ async function commitPerBatch(recordsPerBatch: number, batches: number): Promise
     await new Promise((r) => setImmediate(r));
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await store.stop();
   rmSync(dir, { recursive: true, force: true });
   return {
     name: `small batches (${recordsPerBatch} rec), one commit per batch (no grouping)`,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     records: batches * recordsPerBatch,
     seconds,
     commits: batches,
@@ -136,6 +144,12 @@ function print(r: Result): void {
       .padStart(7)} commits/s`,
     `${(r.batches / Math.max(1, r.commits)).toFixed(1).padStart(6)} batches/commit`,
   ];
+  // CPU per record is what the rate would be on an otherwise idle core: the shared machine's
+  // wall-clock rates swing with everyone else's load, CPU per record much less.
+  const usPerRecord = (r.cpuSeconds * 1e6) / r.records;
+  line.push(
+    `${usPerRecord.toFixed(2)} µs CPU/record (≈ ${Math.round(1e6 / usPerRecord).toLocaleString('en-US')} records/s per busy core)`,
+  );
   if (r.delivered !== undefined) line.push(`delivered ${r.delivered.toLocaleString('en-US')}`);
   console.log(line.join('  '));
 }
@@ -154,7 +168,14 @@ const codecRate = (() => {
   return { enc, dec, bytes: p.byteLength };
 })();
 
-console.log(`spool append benchmark — node ${process.version}, ${new Date().toISOString()}`);
+console.log(
+  `spool append benchmark — node ${process.version}, ${new Date().toISOString()}, load average ${(
+    await import('node:os')
+  )
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 console.log(
   `codec alone: encode ${Math.round(codecRate.enc).toLocaleString('en-US')} records/s, decode ${Math.round(codecRate.dec).toLocaleString('en-US')} records/s, ${codecRate.bytes} bytes per 1,000-record batch`,
 );

@@ -30,6 +30,10 @@ export interface SpooledBatch {
  * durable state lives in the same SQLite store resolve to a function instead: the spool runs it
  * inside the same transaction that advances the progress, so "applied" and "confirmed" can
  * never disagree after a crash. A rejection means "not handled, offer again later".
+ *
+ * Ownership: the batches are shared with the other consumers (a batch still in memory is handed
+ * to every consumer as the very object the input passed to `consume`). Treat them as read-only;
+ * copy what you need to change.
  */
 export interface SpoolConsumer {
   readonly name: string;

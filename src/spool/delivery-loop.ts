@@ -9,6 +9,7 @@
  * batch is offered as soon as it is durable, without polling.
  */
 import type { Deps } from '../core/deps.ts';
+import type { Batch } from '../core/entry.ts';
 import type { Db } from '../store/sqlite.ts';
 import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import type { BatchCodec } from './codec.ts';
@@ -27,6 +28,8 @@ export interface DeliveryLoopOptions {
   maxEntries: number;
   maxBytes: number;
   telemetry: SpoolTelemetry;
+  /** The batch as handed to `consume`, if still in memory: saves decoding it again. */
+  recent(seq: number): Batch | undefined;
   /** Runs inside the progress transaction with the consumer's new progress (deletion hook). */
   onConfirm(consumer: string, seq: number): void;
   /** Runs after the progress transaction committed. */
@@ -110,7 +113,7 @@ export function createDeliveryLoop(
           (r): SpooledBatch => ({
             seq: r.seq,
             firstEntrySeq: r.firstEntrySeq,
-            batch: opts.codec.decode(r.payload),
+            batch: opts.recent(r.seq) ?? opts.codec.decode(r.payload),
           }),
         );
         const result = await consumer.deliver(spooled);

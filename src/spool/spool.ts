@@ -58,6 +58,7 @@ export interface DurableSpool extends Spool, Component {
 }
 
 interface PendingAppend extends RowToAppend {
+  batch: Batch;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -95,6 +96,20 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
   let lastCommitAt = Number.NEGATIVE_INFINITY;
   const roomWaiters: RoomWaiter[] = [];
   let wakeScheduled: NodeJS.Immediate | undefined;
+  // Recently committed batches as handed to consume(), by seq, so that consumers keeping up
+  // get them without decoding (decoding costs more than encoding). Insertion order is seq
+  // order; bounded by entries; a consumer that falls behind decodes from the table instead.
+  const recent = new Map<number, Batch>();
+  let recentEntries = 0;
+  const recentMaxEntries = config.memory_cache_entries;
+
+  const forgetRecent = (upToSeq: number) => {
+    for (const [seq, batch] of recent) {
+      if (seq > upToSeq && recentEntries <= recentMaxEntries) return;
+      recent.delete(seq);
+      recentEntries -= batch.entries.length;
+    }
+  };
 
   const used = () => state.bytes + pendingBytes;
 
@@ -151,7 +166,14 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
     try {
       if (!db || !table) throw new Error('spool is not started');
       const t = table;
-      db.transaction(() => t.append(items))();
+      const { firstSeq } = db.transaction(() => t.append(items))();
+      if (recentMaxEntries > 0) {
+        for (let i = 0; i < items.length; i++) {
+          recent.set(firstSeq + i, items[i]!.batch);
+          recentEntries += items[i]!.entries;
+        }
+        forgetRecent(deletedUpTo);
+      }
     } catch (err) {
       const error = new SpoolCommitError(err);
       telemetry.commitFailures.inc();
@@ -202,6 +224,7 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
     if (min > deletedUpTo && table) {
       table.deleteUpTo(min);
       deletedUpTo = min;
+      forgetRecent(min);
     }
   };
 
@@ -230,6 +253,7 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
               maxEntries: config.delivery_max_entries,
               maxBytes: config.delivery_max_bytes,
               telemetry,
+              recent: (seq) => recent.get(seq),
               onConfirm,
               afterConfirm,
             },
@@ -275,6 +299,8 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
       await Promise.all(loops.map((l) => l.stop(stopTimeoutMs)));
       if (wakeScheduled) clearImmediate(wakeScheduled);
       wakeScheduled = undefined;
+      recent.clear();
+      recentEntries = 0;
       started = false;
     },
   });
@@ -307,6 +333,7 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
       }
       return new Promise<void>((resolve, reject) => {
         const item: PendingAppend = {
+          batch,
           entries: batch.entries.length,
           receivedAt: batch.receivedAt,
           payload,

@@ -178,6 +178,35 @@ describe('spool', () => {
     expect(all[1]).toMatchObject({ seq: 2, firstEntrySeq: 5 });
   });
 
+  it('hands a consumer that keeps up the batch object itself, and decodes for one that is behind the memory bound', async () => {
+    const c = recordingSpoolConsumer('influxdb');
+    h = await openSpool([c], { memory_cache_entries: 5 });
+    const sent = accessLogBatch(3, 0);
+    await h.spool.consume(sent);
+    const [got] = await c.waitForConfirmed(1);
+    expect(got!.batch).toBe(sent);
+    c.stall();
+    const later = [1, 2, 3].map((i) => accessLogBatch(3, i));
+    for (const b of later) await h.spool.consume(b);
+    c.release();
+    const all = await c.waitForConfirmed(4);
+    // later[0] was offered (and held by the stalled call) at once; of the rest only the newest
+    // fits in 5 entries, so later[1] comes from the table: equal, but decoded.
+    expect(all[3]!.batch).toBe(later[2]);
+    expect(all[2]!.batch).not.toBe(later[1]);
+    expect(all[2]!.batch).toEqual(later[1]);
+  });
+
+  it('works with the memory cache switched off', async () => {
+    const c = recordingSpoolConsumer('influxdb');
+    h = await openSpool([c], { memory_cache_entries: 0 });
+    const sent = accessLogBatch(3, 0);
+    await h.spool.consume(sent);
+    const [got] = await c.waitForConfirmed(1);
+    expect(got!.batch).not.toBe(sent);
+    expect(got!.batch).toEqual(sent);
+  });
+
   it('accepts an empty batch without storing anything', async () => {
     h = await openSpool([]);
     await h.spool.consume({ entries: [], origin: { input: 'forward' }, receivedAt: 1 });

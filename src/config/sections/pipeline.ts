@@ -35,6 +35,12 @@ export const SpoolSection = Section(
       description: 'encoded bytes offered to a consumer per deliver call (at least one batch)',
     }),
     stop_timeout: Duration('10s', 'how long stop() waits for in-flight deliveries to finish'),
+    memory_cache_entries: Type.Integer({
+      minimum: 0,
+      default: 100_000,
+      description:
+        'recently committed entries kept in memory so consumers that keep up skip decoding (0 = off)',
+    }),
   },
   'durable spool',
 );
