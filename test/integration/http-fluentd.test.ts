@@ -97,6 +97,15 @@ describe('fluentd HTTP input', () => {
     expect(entries[3]!.sec * 1000).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
   });
 
+  it('takes the first ?time= when the parameter is repeated', async () => {
+    const h = await start();
+    const res = await h.post('/fluentd/t?time=5&time=6', '{}', {
+      'content-type': 'application/json',
+    });
+    expect(res.status).toBe(200);
+    expect(h.sink.entries()[0]).toMatchObject({ sec: 5 });
+  });
+
   it('keeps a record time key when ?time= is given, as in_http does', async () => {
     const h = await start();
     await h.post('/fluentd/t?time=1700000000', '{"time":"later","x":1}', {

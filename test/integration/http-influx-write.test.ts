@@ -296,6 +296,15 @@ describe('InfluxDB write input', () => {
     expect(h.sink.entries()).toEqual([]);
   });
 
+  it('takes the first of a repeated query parameter', async () => {
+    const h = await start();
+    expect(
+      (await h.post('/write?db=first&db=second&precision=s&precision=ms', 'm v=1 7')).status,
+    ).toBe(204);
+    expect(h.sink.batches[0]?.origin.database).toBe('first');
+    expect(h.sink.entries()[0]).toMatchObject({ sec: 7, nsec: 0 });
+  });
+
   it('answers 204 to an empty body without handing anything downstream', async () => {
     const h = await start();
     expect((await h.post('/write?db=d', '')).status).toBe(204);

@@ -28,6 +28,7 @@ import {
 import { decodeFluentdBody, fluentdFormatFor, toRecordValue } from './fluentd-body.ts';
 import { inputTelemetry } from './input-telemetry.ts';
 import { peerAddress } from './peer-address.ts';
+import { queryParam } from './query-param.ts';
 import { acceptRawBodies } from './raw-body-parser.ts';
 import { decodeBody } from './request-body.ts';
 
@@ -70,8 +71,10 @@ export function fluentdRoutes(deps: Deps, opts: FluentdRoutesOptions): FastifyPl
           const body = await decodeBody(raw, req.headers['content-encoding'], opts.maxBodyBytes);
           if (body.length === 0) throw new InvalidInputError('body is empty: no records');
           const decoded = decodeFluentdBody(body, format);
-          const query = req.query as Record<string, string | undefined>;
-          const paramTime = timeParam(query.time ?? decoded.params.time, deps.clock.now());
+          const paramTime = timeParam(
+            queryParam(req.query, 'time') ?? decoded.params.time,
+            deps.clock.now(),
+          );
           const receivedAt = deps.clock.now();
           const entries = toEntries(tag, decoded.records, paramTime, receivedAt);
           if (entries.length === 0) throw new InvalidInputError('body holds no records');

@@ -26,6 +26,7 @@ import { type Precision, v1Precision, v2Precision } from '../line-protocol/preci
 import { type Rejection, rejectionFor } from './errors.ts';
 import { type InputTelemetry, inputTelemetry } from './input-telemetry.ts';
 import { peerAddress } from './peer-address.ts';
+import { queryParam } from './query-param.ts';
 import { acceptRawBodies } from './raw-body-parser.ts';
 import { decodeBody } from './request-body.ts';
 
@@ -73,15 +74,15 @@ export function influxWriteRoutes(deps: Deps, opts: InfluxWriteRoutesOptions): F
     try {
       const raw = req.body as Buffer | undefined;
       telemetry[api].received(raw?.length ?? 0);
-      const query = req.query as Record<string, string | undefined>;
-      const database = api === 'v1' ? query.db : query.bucket;
+      const database = queryParam(req.query, api === 'v1' ? 'db' : 'bucket');
+      const precisionParam = queryParam(req.query, 'precision');
       if (!database)
         throw new InvalidInputError(api === 'v1' ? 'database is required' : 'bucket is required');
       const precision: Precision | undefined =
-        api === 'v1' ? v1Precision(query.precision) : v2Precision(query.precision);
+        api === 'v1' ? v1Precision(precisionParam) : v2Precision(precisionParam);
       if (!precision)
         throw new InvalidInputError(
-          `invalid precision ${JSON.stringify(query.precision)} (use ${api === 'v1' ? 'n, ns, u, µ, us, ms, s, m or h' : 'ns, us, ms or s'})`,
+          `invalid precision ${JSON.stringify(precisionParam)} (use ${api === 'v1' ? 'n, ns, u, µ, us, ms, s, m or h' : 'ns, us, ms or s'})`,
         );
       const body = await decodeBody(raw, req.headers['content-encoding'], opts.maxBodyBytes);
       if (!isUtf8(body)) throw new InvalidInputError('body is not valid UTF-8');
