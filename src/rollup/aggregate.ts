@@ -66,7 +66,7 @@ export function aggregateEntries(
       delta = { role, version, measurement: e.tag, startMs, state: emptyState() };
       into.deltas.set(ks, delta);
     }
-    addRecord(delta.state, e.record, opts.numericFields);
+    addRecord(delta.state, e.record, opts.numericFields, e.tags);
     into.aggregated++;
   }
   return into;

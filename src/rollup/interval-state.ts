@@ -33,16 +33,21 @@ export function emptyState(): IntervalState {
   return { events: 0, levels: {}, statuses: {}, numeric: {} };
 }
 
-/** Folds one entry's record into `state` (mutates it: used on a state the caller owns). */
+/**
+ * Folds one entry's record into `state` (mutates it: used on a state the caller owns).
+ * `tags` are a line-protocol point's tags: Telegraf-style writers put `level`/`status` there
+ * rather than in the fields, so they are read when the record has none.
+ */
 export function addRecord(
   state: IntervalState,
   record: RecordMap,
   numericFields: readonly string[],
+  tags?: Readonly<Record<string, string>>,
 ): void {
   state.events++;
-  const level = levelOf(record);
+  const level = levelOf(record) ?? (tags ? levelOf(tags) : undefined);
   if (level !== undefined) state.levels[level] = (state.levels[level] ?? 0) + 1;
-  const cls = statusClassOf(record);
+  const cls = statusClassOf(record) ?? (tags ? statusClassOf(tags) : undefined);
   if (cls !== undefined) state.statuses[cls] = (state.statuses[cls] ?? 0) + 1;
   for (const f of numericFields) {
     const v = numberOf(record[f]);
@@ -118,7 +123,7 @@ export function decodeState(text: string): IntervalState {
   return { events: raw.e, levels: raw.l, statuses: raw.s, numeric };
 }
 
-function levelOf(record: RecordMap): string | undefined {
+function levelOf(record: Readonly<RecordMap>): string | undefined {
   for (const k of LEVEL_KEYS) {
     const v = record[k];
     if (v === undefined || v === null) continue;
@@ -131,7 +136,7 @@ function levelOf(record: RecordMap): string | undefined {
   return undefined;
 }
 
-function statusClassOf(record: RecordMap): string | undefined {
+function statusClassOf(record: Readonly<RecordMap>): string | undefined {
   for (const k of STATUS_KEYS) {
     const v = numberOf(record[k]);
     if (v === undefined) continue;

@@ -42,6 +42,19 @@ describe('interval state', () => {
     expect(fieldsOf([record])).toEqual({ events: 1n, ...want });
   });
 
+  it('reads level and status from line-protocol tags when the fields have none', () => {
+    const s = emptyState();
+    addRecord(s, { reqtime: 3 }, ['reqtime'], { level: 'ERROR', status: '500', host: 'h' });
+    addRecord(s, { level: 'info', status: 200 }, ['reqtime'], { level: 'error', status: '500' });
+    expect(rollupFields(s)).toMatchObject({
+      events: 2n,
+      level_error: 1n,
+      level_info: 1n,
+      status_5xx: 1n,
+      status_2xx: 1n,
+    });
+  });
+
   it('reads numeric fields from numbers, bigints and numeric strings only', () => {
     const f = fieldsOf([
       { reqtime: 10 },
