@@ -17,11 +17,10 @@ import { cmp, signalCatalog } from './signal-catalog.ts';
 import { sortKeys, stableJson } from './stable-json.ts';
 
 export interface GenerateOptions {
-  grafana: Pick<GrafanaConfig, 'datasource_uid' | 'folder_title' | 'folder_uid' | 'alerts'>;
+  grafana: Pick<GrafanaConfig, 'datasource_uid' | 'folder_title' | 'folder_uid' | 'alerts'> &
+    Partial<Pick<GrafanaConfig, 'provisioning_path'>>;
   /** What the datasource provisioning points at (no credentials). */
   influxdb?: { url: string; database: string };
-  /** Where Grafana will find the JSON files (provider `options.path`). */
-  dashboardsPath?: string;
 }
 
 export interface Artefacts {
@@ -68,7 +67,7 @@ export function generateArtefacts(model: GenerationModel, opts: GenerateOptions)
       path: 'provisioning/dashboards.yaml',
       content: dashboardsProvider(
         opts.grafana,
-        opts.dashboardsPath ?? '/var/lib/grafana/dashboards/fleetline',
+        opts.grafana.provisioning_path ?? '/var/lib/grafana/dashboards/fleetline',
       ),
     },
     {

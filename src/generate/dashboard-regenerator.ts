@@ -5,6 +5,7 @@
  * instances), rewrites the files in `grafana.out_dir` and, when `grafana.url`/`token` are set,
  * pushes the dashboards. Grafana's file provisioning picks the files up by itself.
  */
+import { parseDuration } from '../config/duration.ts';
 import type { Config } from '../config/schema.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Component, component } from '../core/lifecycle.ts';
@@ -20,7 +21,7 @@ import { writeArtefacts } from './write-artefacts.ts';
 
 export interface RegeneratorOptions {
   model: () => GenerationModel;
-  /** Poll period; default 5 s. */
+  /** Poll period; default `grafana.regenerate_interval`. */
   pollMs?: number;
 }
 
@@ -109,7 +110,7 @@ export function createDashboardRegenerator(
     async start() {
       if (!g.regenerate) return;
       await check();
-      timer = setInterval(() => void check(), opts.pollMs ?? 5000);
+      timer = setInterval(() => void check(), opts.pollMs ?? parseDuration(g.regenerate_interval));
       timer.unref();
     },
     async stop() {

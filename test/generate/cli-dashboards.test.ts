@@ -60,11 +60,16 @@ describe('fleetline dashboards', () => {
 
   it('writes valid provisioning YAML: a file provider and an InfluxQL datasource with the configured uid', async () => {
     const out = join(dir, 'p');
-    await run(['--out', out]);
+    await run(['--out', out], {
+      ...SECRET_CONFIG,
+      grafana: { provisioning_path: '/srv/grafana/fleetline' },
+    });
     const dash = parse(await readFile(join(out, 'provisioning/dashboards.yaml'), 'utf8'));
     expect(dash).toMatchObject({
       apiVersion: 1,
-      providers: [{ type: 'file', folderUid: 'fleetline', options: { path: expect.any(String) } }],
+      providers: [
+        { type: 'file', folderUid: 'fleetline', options: { path: '/srv/grafana/fleetline' } },
+      ],
     });
     const dsText = await readFile(join(out, 'provisioning/datasources.yaml'), 'utf8');
     const ds = parse(dsText);

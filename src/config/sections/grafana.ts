@@ -1,6 +1,6 @@
 /** `grafana:` generated dashboards, alert rules and the optional HTTP API push. */
 import { Type } from '@sinclair/typebox';
-import { Section } from './common.ts';
+import { Duration, Section } from './common.ts';
 
 const Thresholds = Type.Object(
   {
@@ -20,6 +20,15 @@ export const GrafanaSection = Section(
     datasource_uid: Type.String({ minLength: 1, default: 'fleetline-influxdb' }),
     out_dir: Type.String({ minLength: 1, default: 'dashboards' }),
     regenerate: Type.Boolean({ default: false, description: 'service rewrites files on changes' }),
+    regenerate_interval: Duration(
+      '5s',
+      'how often the service checks whether roles/catalog changed',
+    ),
+    provisioning_path: Type.String({
+      minLength: 1,
+      default: '/var/lib/grafana/dashboards/fleetline',
+      description: 'where Grafana reads the dashboard JSON (dashboards.yaml options.path)',
+    }),
     push_annotations: Type.Boolean({ default: false }),
     alerts: Section(
       {
