@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RecordMap } from '../../src/core/entry.ts';
 import { aggregateEntries, intervalStart } from '../../src/rollup/aggregate.ts';
@@ -133,5 +134,59 @@ describe('aggregateEntries', () => {
       ['web', '1.0', 10_000, 1],
       ['web', 'unknown', 0, 1],
     ]);
+  });
+});
+
+describe('aggregation over deliveries', () => {
+  const record = fc.record(
+    {
+      level: fc.constantFrom('info', 'warn', 'ERROR'),
+      status: fc.constantFrom(200, 204, 301, 404, 500, '503'),
+      reqtime: fc.double({ min: 0.001, max: 10_000, noNaN: true }),
+    },
+    { requiredKeys: [] },
+  );
+  it('any split of the entries into deliveries, in any order, gives the fields of one pass', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(record, fc.integer({ min: 0, max: 29_999 })), {
+          minLength: 1,
+          maxLength: 120,
+        }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 10 }),
+        (items, cuts) => {
+          const entries = items.map(([r, ms]) => entry(T0 + ms, r as RecordMap));
+          const opts = { intervalMs: 10_000, numericFields: ['reqtime'] };
+          const one = aggregateEntries(entries, opts);
+          // Deliveries in reverse order, each one's state round-tripped through storage.
+          const stored = new Map<string, ReturnType<typeof emptyState>>();
+          let at = 0;
+          const chunks: (typeof entries)[] = [];
+          for (let i = 0; at < entries.length; i++) {
+            const n = cuts[i % cuts.length]!;
+            chunks.push(entries.slice(at, at + n));
+            at += n;
+          }
+          for (const chunk of chunks.reverse()) {
+            for (const [k, d] of aggregateEntries(chunk, opts).deltas) {
+              const prev = stored.get(k);
+              stored.set(k, decodeState(encodeState(prev ? mergeState(prev, d.state) : d.state)));
+            }
+          }
+          expect([...stored.keys()].sort()).toEqual([...one.deltas.keys()].sort());
+          for (const [k, d] of one.deltas) {
+            const want = rollupFields(d.state);
+            const got = rollupFields(stored.get(k)!);
+            for (const f of Object.keys(want)) {
+              if (f.endsWith('_sum') || f.endsWith('_mean'))
+                expect(got[f] as number).toBeCloseTo(want[f] as number, 6);
+              else expect(got[f]).toEqual(want[f]);
+            }
+            expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
