@@ -322,6 +322,18 @@ describe('InfluxDB write input', () => {
     expect(await res.json()).toEqual({ error: 'body is not valid UTF-8' });
   });
 
+  it('answers the CREATE DATABASE Telegraf sends at start, and refuses other queries', async () => {
+    const h = await start();
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const created = await h.post('/query', 'q=CREATE+DATABASE+%22telegraf%22', form);
+    expect(created.status).toBe(200);
+    expect(await created.json()).toEqual({ results: [{ statement_id: 0 }] });
+    expect((await h.post('/query?q=CREATE%20DATABASE%20x', '')).status).toBe(200);
+    const select = await h.post('/query', 'q=SELECT+*+FROM+cpu', form);
+    expect(select.status).toBe(400);
+    expect(((await select.json()) as { error: string }).error).toMatch(/accepts writes only/);
+  });
+
   it('answers GET /ping with 204 like InfluxDB', async () => {
     const h = await start();
     const res = await fetch(`${h.server.url()}/ping`, {

@@ -5,6 +5,8 @@
  *   POST /write          v1: db (required), rp, precision n|ns|u|µ|us|ms|s|m|h; u/p ignored
  *   POST /api/v2/write   v2: bucket (required), org, precision ns|us|ms|s
  *   GET|HEAD /ping       204, as InfluxDB answers clients probing it
+ *   POST /query          only `CREATE DATABASE …` (Telegraf and v1 clients issue it at start)
+ *                        answers success; every other statement is 400: fleetline only writes
  *
  * Each point becomes an Entry { tag: measurement, sec, nsec, record: fields, tags } with origin
  * input `influx-v1`/`influx-v2` and database = db or bucket. gzip/deflate bodies are accepted
@@ -130,6 +132,16 @@ export function influxWriteRoutes(deps: Deps, opts: InfluxWriteRoutesOptions): F
     app.get('/ping', async (_req, reply) =>
       reply.code(204).header('x-influxdb-version', 'fleetline').send(),
     );
+    app.post('/query', async (req, reply) => {
+      const form = new URLSearchParams((req.body as Buffer | undefined)?.toString('utf8') ?? '');
+      const q = (queryParam(req.query, 'q') ?? form.get('q') ?? '').trim();
+      // The database is fleetline's routing hint, not a store of its own: nothing to create.
+      if (/^CREATE\s+DATABASE\s/i.test(q) && !q.includes(';'))
+        return reply.code(200).send({ results: [{ statement_id: 0 }] });
+      return reply.code(400).send({
+        error: 'fleetline accepts writes only (CREATE DATABASE is answered); query InfluxDB itself',
+      });
+    });
   };
 }
 
