@@ -285,10 +285,11 @@ function decodePacked(
   o: DecodeOptions,
 ): EventsRequest | ForwardDecodeError {
   // The entries stay raw bytes: fluentd sends binary inside str32, which text decoding corrupts.
-  const raw = r.tryRawBytes()!;
+  const rawStart = r.tryRawBytes();
+  const rawEnd = r.lastEnd;
   const opts = n >= 3 ? readOptions(r) : {};
   for (let i = 3; i < n; i++) r.skip();
-  let payload = r.buf.subarray(raw.start, raw.end);
+  let payload = r.buf.subarray(rawStart, rawEnd);
   const compression = detectCompression(opts.compressed, payload);
   if (compression === 'zstd') {
     return new ForwardDecodeError(

@@ -36,12 +36,12 @@ export function readEventTime(r: MsgpackReader, nowMs: number, depth = 0): Event
   const kind = r.peekKind();
   switch (kind) {
     case Kind.Ext: {
-      const ext = r.tryExt()!;
-      if (ext.type !== 0 || ext.end - ext.start !== 8) {
-        return { ok: false, reason: `ext type ${ext.type} is not an EventTime` };
+      const start = r.tryExt();
+      if (r.lastExtType !== 0 || r.lastEnd - start !== 8) {
+        return { ok: false, reason: `ext type ${r.lastExtType} is not an EventTime` };
       }
-      const sec = r.uint32At(ext.start);
-      const nsec = r.uint32At(ext.start + 4);
+      const sec = r.uint32At(start);
+      const nsec = r.uint32At(start + 4);
       if (nsec >= 1_000_000_000) return { ok: false, reason: `EventTime nsec ${nsec} ≥ 1e9` };
       if (sec === 0) return timeFromMs(nowMs);
       return { ok: true, sec, nsec };

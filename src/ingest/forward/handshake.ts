@@ -146,8 +146,8 @@ function readPing(r: MsgpackReader): (Uint8Array | null)[] {
       out.push(null);
       continue;
     }
-    const raw = r.tryRawBytes();
-    if (raw) out.push(r.buf.subarray(raw.start, raw.end));
+    const start = r.tryRawBytes();
+    if (start >= 0) out.push(r.buf.subarray(start, r.lastEnd));
     else {
       r.skip();
       out.push(new Uint8Array(0));
