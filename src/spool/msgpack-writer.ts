@@ -234,6 +234,26 @@ export class MsgpackWriter {
   }
 
   map(obj: Record<string, unknown>): void {
+    // Common case first: a record with fewer than 16 keys gets a one-byte header that is
+    // patched once the keys are counted, so the record is walked once with no key array.
+    this.ensure(1);
+    const header = this.pos++;
+    let n = 0;
+    for (const k in obj) {
+      const v = obj[k];
+      if (v === undefined) continue;
+      if (++n === 16) {
+        this.pos = header;
+        this.mapWithKeys(obj);
+        return;
+      }
+      this.key(k);
+      this.value(v);
+    }
+    this.buf[header] = 0x80 | n;
+  }
+
+  private mapWithKeys(obj: Record<string, unknown>): void {
     const keys = Object.keys(obj);
     let n = 0;
     for (const k of keys) if (obj[k] !== undefined) n++;
@@ -241,11 +261,15 @@ export class MsgpackWriter {
     for (const k of keys) {
       const v = obj[k];
       if (v === undefined) continue;
-      // The decoder refuses this key (prototype pollution guard), so storing it would make a
-      // row that can never be delivered; refuse it up front instead.
-      if (k === '__proto__') throw new InvalidInputError('a record key "__proto__" is not allowed');
-      this.string(k);
+      this.key(k);
       this.value(v);
     }
+  }
+
+  private key(k: string): void {
+    // The decoder refuses this key (prototype pollution guard), so storing it would make a
+    // row that can never be delivered; refuse it up front instead.
+    if (k === '__proto__') throw new InvalidInputError('a record key "__proto__" is not allowed');
+    this.string(k);
   }
 }

@@ -71,8 +71,15 @@ describe('msgpack writer', () => {
     if (typeof v === 'number') expect(Object.is(back, v)).toBe(true);
   });
 
-  it('leaves out keys whose value is undefined', () => {
+  it('leaves out keys whose value is undefined, in small and in large maps', () => {
     expect(roundTrip(new MsgpackWriter(), { a: 1, b: undefined })).toEqual({ a: 1 });
+    const big: Record<string, unknown> = { skip: undefined };
+    for (let i = 0; i < 40; i++) big[`k${i}`] = i % 2 ? `v${i}` : undefined;
+    const want = Object.fromEntries(Object.entries(big).filter(([, v]) => v !== undefined));
+    expect(Object.keys(want)).toHaveLength(20);
+    expect(roundTrip(new MsgpackWriter(), big)).toEqual(want);
+    const exactly16 = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]));
+    expect(roundTrip(new MsgpackWriter(), exactly16)).toEqual(exactly16);
   });
 
   it('refuses a __proto__ key that no decoder would read back', () => {
