@@ -61,13 +61,13 @@ export function hostVars(i: InstanceModel): HostVars {
 }
 
 export function ansibleInventory(model: GenerationModel): AnsibleInventory {
-  const groups = new Map<string, string[]>();
+  const groups = new Map<string, Set<string>>();
   const ungrouped: string[] = [];
   const hostvars: Record<string, HostVars> = {};
   const add = (g: string, h: string) => {
-    const list = groups.get(g) ?? [];
-    if (!list.includes(h)) list.push(h);
-    groups.set(g, list);
+    const hosts = groups.get(g) ?? new Set<string>();
+    hosts.add(h);
+    groups.set(g, hosts);
   };
   for (const i of sortedInstances(model)) {
     const h = hostName(i);
@@ -86,7 +86,7 @@ export function ansibleInventory(model: GenerationModel): AnsibleInventory {
     all: { children: ['ungrouped', ...names] },
     ungrouped: { hosts: ungrouped },
   };
-  for (const n of names) inv[n] = { hosts: groups.get(n)!.sort(cmp) };
+  for (const n of names) inv[n] = { hosts: [...groups.get(n)!].sort(cmp) };
   return inv;
 }
 
