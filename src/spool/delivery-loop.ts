@@ -119,6 +119,11 @@ export function createDeliveryLoop(
         const result = await consumer.deliver(spooled);
         if (abandoned) return;
         confirm(spooled, result);
+        if (attempt > 0)
+          deps.log.info(
+            { event: 'spool_delivery_recovered', consumer: name, attempts: attempt + 1 },
+            'spool delivery succeeded again',
+          );
         attempt = 0;
         opts.afterConfirm();
       } catch (err) {

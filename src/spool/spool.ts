@@ -116,15 +116,17 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
   const stats = (): SpoolStatsDetail => {
     const lag: Record<string, number> = {};
     const lagEntries: Record<string, number> = {};
+    // After stop the store may be closed: answer from the cached counters only.
+    const t = started ? table : undefined;
     const lastSeq = state.nextSeq - 1;
     const oldestSeqBefore = lastSeq - state.batches;
     for (const loop of loops) {
       const from = Math.max(loop.cursor(), oldestSeqBefore);
       lag[loop.name] = lastSeq - from;
-      const firstEntry = lag[loop.name]! > 0 ? table?.firstEntrySeqAfter(from) : undefined;
+      const firstEntry = lag[loop.name]! > 0 ? t?.firstEntrySeqAfter(from) : undefined;
       lagEntries[loop.name] = firstEntry === undefined ? 0 : state.nextEntrySeq - firstEntry;
     }
-    const oldest = state.batches > 0 ? table?.oldestReceivedAt() : undefined;
+    const oldest = state.batches > 0 ? t?.oldestReceivedAt() : undefined;
     return {
       entries: state.entries,
       batches: state.batches,

@@ -207,6 +207,13 @@ describe('spool', () => {
     expect(got!.batch).toEqual(sent);
   });
 
+  it('switches the store connection to synchronous=FULL when asked (power-loss durability)', async () => {
+    h = await openSpool([], { synchronous: 'full' });
+    expect(h.store.db.pragma('synchronous', { simple: true })).toBe(2);
+    await h.spool.consume(accessLogBatch(1, 0));
+    expect(h.spool.stats().batches).toBe(1);
+  });
+
   it('accepts an empty batch without storing anything', async () => {
     h = await openSpool([]);
     await h.spool.consume({ entries: [], origin: { input: 'forward' }, receivedAt: 1 });

@@ -61,6 +61,17 @@ describe('spool stop()', () => {
     c.release();
   });
 
+  it('answers stats() from its counters after the store closed', async () => {
+    const c = recordingSpoolConsumer('influxdb');
+    c.stall();
+    h = await openSpool([c], { stop_timeout: '10ms' });
+    await h.spool.consume(accessLogBatch(2, 0));
+    await h.spool.stop();
+    await h.store.stop();
+    expect(h.spool.stats()).toMatchObject({ batches: 1, entries: 2, lag: { influxdb: 1 } });
+    c.release();
+  });
+
   it('lets an in-flight delivery finish and records its progress', async () => {
     const c = recordingSpoolConsumer('influxdb');
     c.stall();
