@@ -140,8 +140,9 @@ export function createService(config: Readonly<Config>, deps: Deps): Service {
     store,
     registry,
     ...(writer ? [writer] : []),
-    rollup,
     spool,
+    // After the spool: on stop the rollup's final emit still has a spool to append to.
+    rollup,
     labeller,
     ...sources,
     ...(forward ? [forward] : []),

@@ -17,7 +17,7 @@ export const MEMBERS_MEASUREMENT = 'fleet_members';
  * Origin of derived batches. `Origin.input` has no value for "made inside fleetline"; these
  * entries are InfluxDB points (tags + fields), so they travel as line protocol would.
  */
-export const DERIVED_ORIGIN: Batch['origin'] = { input: 'influx-v2' };
+export const DERIVED_ORIGIN: Batch['origin'] = { input: 'internal' };
 
 export function rollupPoint(key: IntervalKey, state: IntervalState): Entry {
   return {

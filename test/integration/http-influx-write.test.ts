@@ -108,7 +108,7 @@ describe('InfluxDB write input', () => {
       tags: { host: 'web 1,a=b', path: 'C:\\dir' },
       record: {
         reqtime: 0.25,
-        status: 200,
+        status: 200n,
         bytes: 18446744073709551615n,
         ok: true,
         msg: 'said "hi" \\o/\nbye',
@@ -160,7 +160,7 @@ describe('InfluxDB write input', () => {
       {
         tag: 'weather station,eu',
         tags: { location: 'us,midwest', 'se=nsor id': 'a b' },
-        record: { 'temp c': 82.5, desc: 'he said "hi" \\o/', count: 3, ok: true, raw: 'c:\\x\\y' },
+        record: { 'temp c': 82.5, desc: 'he said "hi" \\o/', count: 3n, ok: true, raw: 'c:\\x\\y' },
         sec: 1465839830,
         nsec: 100400200,
       },

@@ -8,7 +8,8 @@
  * character is kept literally (and still protects that character from being a separator, as
  * InfluxDB's scanner does). String values may span lines. Field types: float (`1`, `-1.5e3`),
  * integer (`1i`, int64), unsigned (`1u`, uint64), boolean (`t T true True TRUE f F false
- * False FALSE`), string (`"…"`). Integers outside ±2^53 come out as `bigint`. `#` comments,
+ * False FALSE`), string (`"…"`). Integer and unsigned fields come out as `bigint` (so their
+ * type survives to the InfluxDB encoder), floats as `number`. `#` comments,
  * blank lines, leading whitespace and CRLF line ends are accepted.
  *
  * Policy (matches InfluxDB 1.x): a bad line does not spoil the others. The caller gets every
@@ -50,7 +51,6 @@ const BSL = 92;
 const QUOTE = 34;
 const HASH = 35;
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
@@ -362,10 +362,12 @@ function wideInteger(
   max: bigint,
   kind: string,
 ): number | bigint | LineFault {
-  if (digits.length < 16) return Number(digits);
+  // Always a bigint: that is how the entry keeps "this was an integer field" all the way to
+  // the InfluxDB encoder (which writes bigints as `i` and numbers as floats), so a point
+  // written through fleetline keeps the field type it would have had written directly.
   const v = BigInt(digits);
   if (v < min || v > max) return new LineFault(`${kind} value ${digits} out of range`);
-  return v > MAX_SAFE || v < -MAX_SAFE ? v : Number(v);
+  return v;
 }
 
 /** Keeps error messages short when a client sends a huge garbage token. */

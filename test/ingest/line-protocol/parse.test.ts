@@ -14,7 +14,7 @@ describe('parseLineProtocol', () => {
       {
         tag: 'web',
         tags: { host: 'a', region: 'eu' },
-        record: { f: 1.5, i: -42, u: 42, b: true, s: 'hi' },
+        record: { f: 1.5, i: -42n, u: 42n, b: true, s: 'hi' },
         sec: 1700000000,
         nsec: 123456789,
       },
@@ -39,7 +39,8 @@ describe('parseLineProtocol', () => {
     ['9007199254740993i', 9007199254740993n],
     ['-9223372036854775808i', -9223372036854775808n],
     ['18446744073709551615u', 18446744073709551615n],
-    ['9007199254740991i', 9007199254740991],
+    ['9007199254740991i', 9007199254740991n],
+    ['42i', 42n],
   ])('reads field value %s', (raw, want) => {
     const r = parse(`m v=${raw} 0`);
     expect(r.errors).toEqual([]);

@@ -45,7 +45,7 @@ describe('parseLineProtocol › round trip with @influxdata/influxdb-client', ()
             else if (f.t === 'float') p.floatField(k, f.v);
             else if (f.t === 'int') p.intField(k, f.v);
             else p.booleanField(k, f.v);
-            want[k] = f.t === 'float' ? Number(String(f.v)) : f.v;
+            want[k] = f.t === 'float' ? Number(String(f.v)) : f.t === 'int' ? BigInt(f.v) : f.v;
           }
           p.timestamp(ns.toString());
           const line = p.toLineProtocol();
