@@ -12,6 +12,7 @@ import {
   dashboardLink,
 } from './dashboard-frame.ts';
 import { roleDashboardUid, versionsDashboardUid } from './dashboard-uid.ts';
+import { ident } from './influxql-text.ts';
 import { createPanelGrid } from './panel-grid.ts';
 import {
   errorRatioQuery,
@@ -69,7 +70,7 @@ export function versionsDashboard(
     targets: [{ query: membersQuery(byVersion), alias: '$tag_version' }],
   });
   add({
-    title: 'Error-level events by version',
+    title: 'Events by level and version',
     description: 'Log events per level and version.',
     unit: 'short',
     targets: [{ query: levelsQuery(cat, byVersion), alias: '$tag_version $col' }],
@@ -77,7 +78,7 @@ export function versionsDashboard(
   addTable(b, grid, datasourceUid, {
     title: 'Versions over the range',
     description: 'Totals per version over the selected time range.',
-    query: `SELECT sum("events") AS "events", sum("status_5xx") AS "errors_5xx", max(${`"${cat.numericFields[0]}_p95"`}) AS "worst_p95" FROM "fleet_rollup" WHERE "role" =~ /^$role$/ AND "version" =~ /^$version$/ AND $timeFilter GROUP BY "version"`,
+    query: `SELECT sum("events") AS "events", sum("status_5xx") AS "errors_5xx", max(${ident(`${cat.numericFields[0]}_p95`)}) AS "worst_p95" FROM "fleet_rollup" WHERE "role" =~ /^$role$/ AND "version" =~ /^$version$/ AND $timeFilter GROUP BY "version"`,
   });
   return b.build();
 }

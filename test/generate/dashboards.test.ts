@@ -176,6 +176,14 @@ describe('dashboard uids', () => {
     expect(stableUid('fl-role', '---')).toMatch(/^fl-role-[0-9a-f]{8}$/);
   });
 
+  it('still produce an overview, provisioning and an empty rule set for an empty fleet', () => {
+    const { dashboards, files } = generate({ roles: [], measurements: [], instances: [] });
+    expect(dashboards.map((d) => d.uid)).toEqual([OVERVIEW_UID]);
+    const alerts = files.find((f) => f.path.endsWith('fleetline-alerts.yaml'))!.content;
+    expect(alerts).toContain('groups: []');
+    expect(files).toHaveLength(4);
+  });
+
   it('keep the unknown role out of dashboards', () => {
     const { dashboards } = generate({
       ...scenarioModel,
