@@ -67,4 +67,21 @@ describe('forward › back-pressure', () => {
     expect(h.sink.entries()).toHaveLength(1);
     expect(c.received().length).toBeGreaterThan(0);
   });
+
+  it('does not count a connection waiting on the downstream as idle', async () => {
+    h = await startForward({ idle_timeout: '150ms' });
+    h.sink.stall();
+    const c = await rawClient(h.port);
+    await c.write(pack(['t', 1, { a: 1 }, { chunk: 'w' }]));
+    await sleep(400);
+    expect(c.isClosed()).toBe(false);
+    h.sink.release();
+    expect(await c.waitBytes(1)).toEqual(Buffer.from(pack({ ack: 'w' })));
+    await c.closed();
+    expect(
+      await metricValue(h.deps, 'fleetline_forward_connections_closed_total', {
+        reason: 'idle_timeout',
+      }),
+    ).toBe(1);
+  });
 });

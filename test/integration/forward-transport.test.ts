@@ -165,4 +165,19 @@ describe('forward › transport', () => {
     expect(h.sink.batches[0]!.origin.tls).toBe(true);
     socket.destroy();
   });
+
+  it('keeps the lifecycle contract: stop before start is a no-op, stop is idempotent and frees the port', async () => {
+    const { createForwardServer } = await import('../../src/ingest/forward/server.ts');
+    const { forwardConfig } = await import('../ingest/forward/forward-harness.ts');
+    const never = createForwardServer(forwardConfig(), testDeps(), {
+      consume: async () => undefined,
+    });
+    await never.stop();
+    await never.stop();
+    h = await startForward();
+    const port = h.port;
+    await Promise.all([h.stop(), h.stop()]);
+    h = await startForward({ port });
+    expect(h.port).toBe(port);
+  });
 });

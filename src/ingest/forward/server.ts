@@ -73,6 +73,7 @@ export function createForwardServer(
     metrics,
     secrets,
     handshakeMs,
+    stopping: false,
     decode(buf, start, end) {
       decodeOptions.nowMs = deps.clock.now();
       return decodeFrame(buf, start, end, decodeOptions);
@@ -80,20 +81,18 @@ export function createForwardServer(
   };
 
   const accept = (socket: net.Socket, isTls: boolean) => {
-    if (connections.size >= config.max_connections) {
-      metrics.connectionsRefused.inc({ reason: 'max_connections' });
-      deps.log.warn(
-        { event: 'forward_connection_refused', reason: 'max_connections', peer: peerOf(socket) },
-        `refusing Forward connection: max_connections ${config.max_connections} reached`,
-      );
-      socket.destroy();
-      return;
-    }
     const conn = new Connection(socket, isTls, ctx);
     connections.add(conn);
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
-    socket.setTimeout(idleMs, () => {
+    socket.setTimeout(idleMs);
+    // Not setTimeout's callback argument: that is a one-time listener, and we may look twice.
+    socket.on('timeout', () => {
+      // A connection waiting on the downstream is paused, not idle: look again later.
+      if (conn.busy()) {
+        socket.setTimeout(idleMs);
+        return;
+      }
       metrics.connectionsClosed.inc({ reason: 'idle_timeout' });
       deps.log.info(
         { event: 'forward_connection_idle', peer: conn.peer, idle_ms: idleMs },
@@ -131,6 +130,19 @@ export function createForwardServer(
         tcp = net.createServer(serverOptions, (s) => accept(s, false));
       }
       const server = tcp;
+      // Node refuses connections beyond the cap before any TLS work is spent on them.
+      server.maxConnections = config.max_connections;
+      server.on('drop', (info?: { remoteAddress?: string }) => {
+        metrics.connectionsRefused.inc({ reason: 'max_connections' });
+        deps.log.warn(
+          {
+            event: 'forward_connection_refused',
+            reason: 'max_connections',
+            peer: info?.remoteAddress?.replace(/^::ffff:/, ''),
+          },
+          `refusing Forward connection: max_connections ${config.max_connections} reached`,
+        );
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.bind, () => {
@@ -160,6 +172,7 @@ export function createForwardServer(
       );
     },
     async stop() {
+      ctx.stopping = true;
       const server = tcp;
       const closed = server ? new Promise<void>((r) => server.close(() => r())) : undefined;
       udp?.close();
@@ -168,6 +181,9 @@ export function createForwardServer(
         Promise.all([...connections].map((c) => c.drain())),
         new Promise((r) => setTimeout(r, 5000).unref()),
       ]);
+      for (const c of connections) c.socket.end();
+      // A short grace so the last acks leave before the sockets are torn down.
+      await new Promise((r) => setTimeout(r, connections.size > 0 ? 50 : 0).unref());
       for (const c of connections) c.socket.destroy();
       await closed;
     },
@@ -209,6 +225,8 @@ interface ConnectionContext {
   metrics: ForwardMetrics;
   secrets: HandshakeSecrets | undefined;
   handshakeMs: number;
+  /** Set by stop(): finish what is pending, start nothing new. */
+  stopping: boolean;
   decode(buf: Uint8Array, start: number, end: number): ForwardRequest | ForwardDecodeError;
 }
 
@@ -275,6 +293,10 @@ class Connection {
     }
   }
 
+  busy(): boolean {
+    return this.pending !== undefined;
+  }
+
   /** Resolves when no consume is pending on this connection. */
   async drain(): Promise<void> {
     while (this.pending) await this.pending.catch(() => undefined);
@@ -313,6 +335,10 @@ class Connection {
 
   private pump(): void {
     while (!this.pending && !this.closing) {
+      if (this.ctx.stopping) {
+        this.finish();
+        return;
+      }
       if (this.off === this.len) {
         if (this.off > 0) this.resetBuffer();
         if (this.ended) {
