@@ -16,6 +16,12 @@ interface Known {
 export interface Catalog {
   /** Loads what earlier runs recorded. */
   load(): void;
+  /** True when the point has a measurement, tag key or field not recorded yet. */
+  isNovel(
+    measurement: string,
+    tags: Record<string, string>,
+    fields: Record<string, FieldScalar>,
+  ): boolean;
   /** Records a written point's keys; persists only what is new. */
   note(
     measurement: string,
@@ -50,6 +56,13 @@ export function createCatalog(db: () => Db): Catalog {
     return k;
   };
   return {
+    isNovel(measurement, tags, fields) {
+      const k = known.get(measurement);
+      if (!k) return true;
+      for (const t in tags) if (tags[t] !== '' && !k.tags.has(safeKey(t))) return true;
+      for (const f in fields) if (!k.fields.has(safeKey(f))) return true;
+      return false;
+    },
     load() {
       const rows = db()
         .prepare('SELECT measurement, kind, name, type FROM influxdb_catalog')

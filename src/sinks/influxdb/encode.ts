@@ -66,7 +66,9 @@ export function safeKey(key: string): string {
   return key === 'time' ? 'time_' : key;
 }
 
-function escapeIdentifier(s: string, specials: RegExp): string {
+function escapeIdentifier(s: string, specials: RegExp, needsWork: RegExp): string {
+  // Most names and tag values are plain; skip the replace (and its allocation) for them.
+  if (!needsWork.test(s)) return s;
   let out = s.replace(specials, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
@@ -77,19 +79,23 @@ function escapeIdentifier(s: string, specials: RegExp): string {
 }
 
 const MEASUREMENT_SPECIALS = /[, \n\r]/g;
+const MEASUREMENT_NEEDS_WORK = /[, \n\r]|\\$/;
 const KEY_SPECIALS = /[,= \n\r]/g;
+const KEY_NEEDS_WORK = /[,= \n\r]|\\$/;
+const STRING_NEEDS_WORK = /["\\]/;
 
 export function escapeMeasurement(name: string): string {
-  const escaped = escapeIdentifier(name, MEASUREMENT_SPECIALS);
+  const escaped = escapeIdentifier(name, MEASUREMENT_SPECIALS, MEASUREMENT_NEEDS_WORK);
   return escaped.startsWith('#') ? `_${escaped}` : escaped;
 }
 
 /** Escaping for tag keys, tag values and field keys. */
 export function escapeKey(s: string): string {
-  return escapeIdentifier(s, KEY_SPECIALS);
+  return escapeIdentifier(s, KEY_SPECIALS, KEY_NEEDS_WORK);
 }
 
 export function escapeStringField(s: string): string {
+  if (!STRING_NEEDS_WORK.test(s)) return `"${s}"`;
   return `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
@@ -171,10 +177,10 @@ function flattenInto(out: Record<string, FieldScalar>, prefix: string, v: Record
 export function flattenFields(
   record: RecordMap,
   out: Record<string, FieldScalar> = {},
-  skip?: ReadonlySet<string>,
+  skip?: readonly string[],
 ): Record<string, FieldScalar> {
-  for (const k of Object.keys(record)) {
-    if (skip?.has(k)) continue;
+  for (const k in record) {
+    if (skip?.includes(k)) continue;
     const v = record[k];
     if (v === undefined) continue;
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)) {

@@ -27,7 +27,7 @@
 import type { SchemaConfig } from '../../config/schema.ts';
 import { type Entry, entryTimeNs } from '../../core/entry.ts';
 import type { SpooledBatch } from '../../spool/contract.ts';
-import { encodeLine, type FieldScalar, flattenFields, safeKey } from './encode.ts';
+import { encodeLine, type FieldScalar, flattenFields } from './encode.ts';
 import { compileRoutes, type RouteFn } from './routes.ts';
 
 export const ROLLUP_MEASUREMENT = 'fleet_rollup';
@@ -115,22 +115,31 @@ export function toPoint(
     }
   } else {
     if (entry.labels) Object.assign(tags, entry.labels);
-    const promoted = new Set<string>();
+    let promoted: string[] | undefined;
     for (const k of plan.tagKeys) {
       const v = entry.record[k];
       if (!isScalar(v) || tags[k] !== undefined) continue;
       tags[k] = String(v);
-      promoted.add(k);
+      if (promoted) promoted.push(k);
+      else promoted = [k];
     }
     flattenFields(entry.record, fields, promoted);
   }
   if (entry.instanceId) fields.instance_id = entry.instanceId;
-  for (const k of Object.keys(fields)) {
-    if (tags[k] === undefined && tags[safeKey(k)] === undefined) continue;
+  // Tags are few (labels + tag_keys); check them against the fields rather than the reverse.
+  for (const t in tags) {
+    const k =
+      fields[t] !== undefined ? t : t === 'time_' && fields.time !== undefined ? 'time' : undefined;
+    if (k === undefined) continue;
     fields[`${k}_field`] = fields[k]!;
     delete fields[k];
   }
-  if (Object.keys(fields).length === 0) fields._count = 1n;
+  let empty = true;
+  for (const _ in fields) {
+    empty = false;
+    break;
+  }
+  if (empty) fields._count = 1n;
   const line = encodeLine({ measurement, tags, fields, timeNs: pointTime(entry, entrySeq) });
   if (line === undefined) return { entry, reason: 'entry has no encodable field' };
   return { line, measurement, tags, fields };

@@ -324,24 +324,6 @@ export function createInfluxWriter(
     }
   };
 
-  /** Splits the lines into bodies of ≈batch_lines lines and ≤ MAX_BODY_BYTES. */
-  const spans = (lines: readonly string[]): Span[] => {
-    const out: Span[] = [];
-    let lo = 0;
-    let bytes = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const size = lines[i]!.length + 1;
-      if (i > lo && (i - lo >= config.batch_lines || bytes + size > MAX_BODY_BYTES)) {
-        out.push({ lo, hi: i });
-        lo = i;
-        bytes = 0;
-      }
-      bytes += size;
-    }
-    if (lo < lines.length) out.push({ lo, hi: lines.length });
-    return out;
-  };
-
   const deadLetterEntry = (entry: Entry, reason: string) => {
     const line = JSON.stringify(entry, (_k, v: unknown) =>
       typeof v === 'bigint'
@@ -358,37 +340,72 @@ export function createInfluxWriter(
     );
   };
 
+  /**
+   * Body size for one deliver call: `batch_lines`, but small enough that a typical spool
+   * delivery (5,000 entries) still fills `concurrency` requests — so encoding the next body
+   * overlaps with the server ingesting the previous one — and never below 1,000 lines, where
+   * per-request overhead starts to dominate.
+   */
+  const bodyLinesFor = (entries: number) =>
+    Math.min(config.batch_lines, Math.max(1000, Math.ceil(entries / config.concurrency)));
+
   const deliverNow = async (batches: readonly SpooledBatch[]): Promise<void> => {
-    const points: EncodedPoint[] = [];
-    for (const b of batches) {
-      const encoded = toPoints(b, plan);
-      for (const p of encoded.points) points.push(p);
-      for (const u of encoded.unencodable) deadLetterEntry(u.entry, u.reason);
-    }
-    if (points.length === 0) return;
-    const lines = points.map((p) => p.line);
-    const measurements = points.map((p) => p.measurement);
+    let total = 0;
+    for (const b of batches) total += b.batch.entries.length;
+    const bodyLines = bodyLinesFor(total);
+    // Only points that may add to the catalog are kept past encoding: holding every point's
+    // tags/fields until the requests finish would push them all into the old generation.
+    const novel: { index: number; point: EncodedPoint }[] = [];
+    const lines: string[] = [];
+    const measurements: string[] = [];
     const rejected = new Set<number>();
-    const queue = spans(lines);
-    let next = 0;
-    const worker = async () => {
-      while (next < queue.length) {
-        const span = queue[next++]!;
-        await writeSpan(lines, span, measurements, rejected, false);
-      }
+    const inflightSpans = new Set<Promise<void>>();
+    let failure: { err: unknown } | undefined;
+    let lo = 0;
+    let bytes = 0;
+
+    const dispatch = async (span: Span) => {
+      while (inflightSpans.size >= config.concurrency && !failure)
+        await Promise.race(inflightSpans);
+      if (failure) return;
+      const p = writeSpan(lines, span, measurements, rejected, false).catch((err: unknown) => {
+        // The first failure (stop) ends the call; the other spans see the abort themselves.
+        failure ??= { err };
+      });
+      inflightSpans.add(p);
+      void p.finally(() => inflightSpans.delete(p));
+      // Let the request leave before the next body is encoded (encoding is synchronous).
+      await new Promise<void>((resolve) => setImmediate(resolve));
     };
-    const workers = Array.from({ length: Math.min(config.concurrency, queue.length) }, worker);
-    const results = await Promise.allSettled(workers);
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) {
-      // One worker failing (stop) must stop the others before the spool sees the rejection.
-      throw failure.reason;
+
+    for (const b of batches) {
+      if (failure) break;
+      const encoded = toPoints(b, plan);
+      for (const u of encoded.unencodable) deadLetterEntry(u.entry, u.reason);
+      for (const p of encoded.points) {
+        const size = p.line.length + 1;
+        if (
+          lines.length > lo &&
+          (lines.length - lo >= bodyLines || bytes + size > MAX_BODY_BYTES)
+        ) {
+          await dispatch({ lo, hi: lines.length });
+          lo = lines.length;
+          bytes = 0;
+        }
+        if (catalog.isNovel(p.measurement, p.tags, p.fields))
+          novel.push({ index: lines.length, point: p });
+        lines.push(p.line);
+        measurements.push(p.measurement);
+        bytes += size;
+      }
     }
+    if (!failure && lines.length > lo) await dispatch({ lo, hi: lines.length });
+    await Promise.all([...inflightSpans]);
+    if (failure) throw failure.err;
     const now = deps.clock.now();
-    for (let i = 0; i < points.length; i++) {
-      if (rejected.has(i)) continue;
-      const p = points[i]!;
-      catalog.note(p.measurement, p.tags, p.fields, now);
+    for (const { index, point } of novel) {
+      if (rejected.has(index)) continue;
+      catalog.note(point.measurement, point.tags, point.fields, now);
     }
   };
 
