@@ -10,6 +10,7 @@
 import type { RelabelRuleConfig } from '../config/schema.ts';
 import { RelabelConfigError } from './errors.ts';
 import { isLiteralTemplate, parseTemplate, type TemplatePart } from './expand-template.ts';
+import { fastMatcher, type Matcher } from './fast-matcher.ts';
 import { isValidLabelName, isValidLabelNameTemplate } from './label-name.ts';
 import { translateRe2 } from './re2-to-js.ts';
 
@@ -25,9 +26,9 @@ interface Source {
   separator: string;
 }
 
-/** A compiled rule. Immutable; safe to share between concurrent callers. */
+/** A compiled rule. Immutable apart from the hashmod memo; safe to share between callers. */
 export type CompiledRule =
-  | ({ action: 'keep' | 'drop'; regex: RegExp } & Source)
+  | ({ action: 'keep' | 'drop'; matcher: Matcher } & Source)
   | ({
       action: 'replace';
       regex: RegExp;
@@ -38,9 +39,19 @@ export type CompiledRule =
       replacement: TemplatePart[];
     } & Source)
   | ({ action: 'lowercase' | 'uppercase'; target: string } & Source)
-  | ({ action: 'hashmod'; target: string; modulus: bigint } & Source)
+  | ({ action: 'hashmod'; target: string; modulus: bigint; memo: HashmodMemo } & Source)
   | { action: 'labelmap'; regex: RegExp; replacement: TemplatePart[] }
-  | { action: 'labeldrop' | 'labelkeep'; regex: RegExp };
+  | { action: 'labeldrop' | 'labelkeep'; matcher: Matcher };
+
+/**
+ * Recent hashmod results of one rule. md5 costs microseconds per call, and the hashed values
+ * (instance ids, roles) repeat across records; the memo is bounded and does not change
+ * results, so `relabel()` stays pure in every observable way.
+ */
+export interface HashmodMemo {
+  readonly values: Map<string, string>;
+  readonly limit: number;
+}
 
 const ACTIONS: readonly RelabelAction[] = [
   'replace',
@@ -137,7 +148,7 @@ function compileRule(rule: RelabelRuleInput, reportTo: Report): CompiledRule | u
   switch (action) {
     case 'keep':
     case 'drop':
-      return { action, regex, ...source };
+      return { action, matcher: fastMatcher(regexText, regex), ...source };
     case 'replace':
       return {
         action,
@@ -151,12 +162,18 @@ function compileRule(rule: RelabelRuleInput, reportTo: Report): CompiledRule | u
     case 'uppercase':
       return { action, target: target!, ...source };
     case 'hashmod':
-      return { action, target: target!, modulus: BigInt(rule.modulus!), ...source };
+      return {
+        action,
+        target: target!,
+        modulus: BigInt(rule.modulus!),
+        memo: { values: new Map(), limit: 4096 },
+        ...source,
+      };
     case 'labelmap':
       return { action, regex, replacement: parseTemplate(replacementText) };
     case 'labeldrop':
     case 'labelkeep':
-      return { action, regex };
+      return { action, matcher: fastMatcher(regexText, regex) };
   }
 }
 
