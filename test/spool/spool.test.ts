@@ -214,6 +214,28 @@ describe('spool', () => {
     expect(h.spool.stats().batches).toBe(1);
   });
 
+  it('lets a consumer emit derived batches from inside its progress transaction (the rollup pattern)', async () => {
+    const influx = recordingSpoolConsumer('influxdb');
+    const rollup = recordingSpoolConsumer('rollup');
+    h = await openSpool([influx, rollup]);
+    const spool = h.spool;
+    rollup.writeWith((db, batches) => {
+      const inputs = batches.filter((b) => b.batch.entries[0]!.tag !== 'rollup');
+      if (inputs.length === 0) return;
+      spool.appendInTransaction(db, {
+        origin: { input: 'forward' },
+        receivedAt: Date.now(),
+        entries: [{ tag: 'rollup', sec: 1, nsec: 0, record: { count: inputs.length } }],
+      });
+    });
+    await spool.consume(accessLogBatch(3, 0));
+    const got = await influx.waitForConfirmed(2);
+    expect(got.map((b) => b.batch.entries[0]!.tag)).toEqual(['app.access', 'rollup']);
+    expect(got[1]).toMatchObject({ seq: 2, firstEntrySeq: 3 });
+    await rollup.waitForConfirmed(2);
+    await vi_waitFor(() => spool.stats().batches === 0);
+  });
+
   it('accepts an empty batch without storing anything', async () => {
     h = await openSpool([]);
     await h.spool.consume({ entries: [], origin: { input: 'forward' }, receivedAt: 1 });
