@@ -25,10 +25,12 @@ export interface RecordedRequest {
 }
 
 export interface ScriptedResponse {
-  status: 400 | 401 | 404 | 429 | 500 | 503;
+  status: 204 | 400 | 401 | 404 | 413 | 429 | 500 | 503;
   message?: string;
   /** `Retry-After` header value (seconds). */
   retryAfter?: string;
+  /** Answer only after this long (to exercise client timeouts). */
+  delayMs?: number;
 }
 
 export interface InfluxV2Endpoint {
@@ -42,9 +44,11 @@ export interface InfluxV2Endpoint {
 }
 
 const CODES: Record<ScriptedResponse['status'], string> = {
+  204: '',
   400: 'invalid',
   401: 'unauthorized',
   404: 'not found',
+  413: 'request too large',
   429: 'too many requests',
   500: 'internal error',
   503: 'unavailable',
@@ -102,14 +106,16 @@ export async function startInfluxV2Endpoint(
       if (!['ns', 'us', 'ms', 's'].includes(precision))
         return send(400, { code: 'invalid', message: `invalid precision "${precision}"` });
       const next = script.shift();
-      if (next) {
-        return send(
+      const answer = () => {
+        if (!next || next.status === 204) return send(204);
+        send(
           next.status,
           { code: CODES[next.status], message: next.message ?? CODES[next.status] },
           next.retryAfter !== undefined ? { 'retry-after': next.retryAfter } : {},
         );
-      }
-      send(204);
+      };
+      if (next?.delayMs) setTimeout(answer, next.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -144,4 +144,37 @@ describe('InfluxDB writer over the v2 write API (HTTP double)', () => {
     await w.stop();
     await expect(pending).rejects.toBeInstanceOf(InfluxWriterStoppedError);
   });
+
+  it('gives up on a request after timeout and sends it again', async () => {
+    const deps = testDeps();
+    const w = await start({ timeout: '200ms', gzip: false }, deps);
+    endpoint.respondNext({ status: 204, delayMs: 1000 });
+    await w.deliver([spooledBatch(logEntries(2), 1, 0)]);
+    expect(await metricValue(deps, 'fleetline_influxdb_retries_total', { reason: 'timeout' })).toBe(1);
+    expect(endpoint.requests.at(-1)?.status).toBe(204);
+  });
+
+  it('dead-letters a single line answered with 413 (too large) after splitting the body', async () => {
+    const w = await start({ gzip: false });
+    endpoint.respondNext({ status: 413 }, { status: 413 });
+    const batch = spooledBatch(logEntries(2), 1, 0);
+    await w.deliver([batch]);
+    expect(endpoint.lines()).toEqual([toLines(batch, SCHEMA)[1]]);
+    expect(w.deadLetters().map((d) => d.reason)).toEqual(['request too large: request too large']);
+  });
+
+  it('keeps the lifecycle contract: stop before start is a no-op, stop is idempotent, deliver needs start', async () => {
+    const w = createInfluxWriter(
+      writerConfig({ url: endpoint.url, api: 'v2', org: 'acme', bucket: 'logs', token: 'secret' }),
+      SCHEMA,
+      testDeps(),
+      { store },
+    );
+    await expect(w.deliver([spooledBatch(logEntries(1), 1, 0)])).rejects.toBeInstanceOf(InfluxWriterStoppedError);
+    await w.stop();
+    await w.stop();
+    const started = await start();
+    await Promise.all([started.stop(), started.stop()]);
+    expect(endpoint.requests).toEqual([]);
+  });
 });
