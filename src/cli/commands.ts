@@ -6,6 +6,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { systemClock } from '../core/deps.ts';
 import { runSimulate, SIMULATE_USAGE } from '../simulate/cli.ts';
 import { createLogger } from '../telemetry/logger.ts';
+import { DEMO_USAGE, runDemo } from './demo.ts';
 import { serve } from './serve.ts';
 
 export interface Command {
@@ -22,6 +23,11 @@ export const COMMANDS: Record<string, Command> = {
       const { values } = parseFlags(argv, { config: { type: 'string', short: 'c' } });
       return serve({ config: values.config });
     },
+  },
+  demo: {
+    summary: 'run the service and a simulated fleet together, with a live console summary',
+    usage: DEMO_USAGE,
+    run: (argv) => runDemo(argv),
   },
   simulate: {
     summary: 'drive a simulated fleet (rolling releases, faults) against a running fleetline',
