@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RetryableError } from '../../src/core/errors.ts';
 import { createSpool } from '../../src/spool/spool.ts';
 import { createStore } from '../../src/store/sqlite.ts';
-import { testDeps } from '../helpers/deps.ts';
+import { metricValue, testDeps } from '../helpers/deps.ts';
 import {
   accessLogBatch,
   batchId,
@@ -59,6 +59,21 @@ describe('spool stop()', () => {
       db.transaction(() => h!.spool.appendInTransaction(db, accessLogBatch(1)))(),
     ).toThrow(/not started/);
     c.release();
+  });
+
+  it('rejects every batch of a failed commit as retryable, never acknowledging it', async () => {
+    h = await openSpool([], { commit_interval: '50ms' });
+    await h.spool.consume(accessLogBatch(1, 0));
+    const pending = [1, 2].map((i) =>
+      h!.spool.consume(accessLogBatch(1, i)).catch((e: unknown) => e),
+    );
+    await h.store.stop(); // the disk "goes away" under the spool
+    const errors = await Promise.all(pending);
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(RetryableError);
+      expect((err as RetryableError).code).toBe('spool_commit_failed');
+    }
+    expect(await metricValue(h.deps, 'fleetline_spool_commit_failures_total')).toBe(1);
   });
 
   it('answers stats() from its counters after the store closed', async () => {
