@@ -7,7 +7,7 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Deps } from '../core/deps.ts';
 import { counter } from '../telemetry/metrics.ts';
-import type { GrafanaClient } from './grafana-client.ts';
+import { GrafanaApiError, type GrafanaClient } from './grafana-client.ts';
 import { stableJson } from './stable-json.ts';
 
 export interface PushTarget {
@@ -77,10 +77,22 @@ async function ensureFolder(
     `/api/folders/${encodeURIComponent(target.folderUid)}`,
   );
   if (existing) return 'exists';
-  await client.request('POST', '/api/folders', {
-    uid: target.folderUid,
-    title: target.folderTitle,
-  });
+  try {
+    await client.request('POST', '/api/folders', {
+      uid: target.folderUid,
+      title: target.folderTitle,
+    });
+  } catch (err) {
+    if (!(err instanceof GrafanaApiError) || err.status !== 409) throw err;
+    // Someone created it meanwhile (another replica, provisioning): fine if the uid is ours.
+    if (await client.request('GET', `/api/folders/${encodeURIComponent(target.folderUid)}`))
+      return 'exists';
+    throw new GrafanaApiError(
+      'grafana_folder_conflict',
+      409,
+      `Grafana already has a folder titled ${JSON.stringify(target.folderTitle)} with another uid: set grafana.folder_uid to that folder's uid, or grafana.folder_title to a free title`,
+    );
+  }
   deps.log.info(
     { event: 'grafana_folder_created', folder_uid: target.folderUid },
     `Grafana folder ${target.folderTitle} created`,

@@ -4,7 +4,7 @@
  * codes and bodies:
  *
  *   GET  /api/folders/:uid            200 folder | 404
- *   POST /api/folders                 200 folder | 409 uid exists
+ *   POST /api/folders                 200 folder | 409 uid or title exists
  *   GET  /api/dashboards/uid/:uid     200 {dashboard, meta} | 404
  *   POST /api/dashboards/db           200 {id, uid, url, status, version, slug}
  *                                     412 version-mismatch / name-exists without overwrite
@@ -79,6 +79,8 @@ export async function startFakeGrafana(opts: FakeGrafanaOptions): Promise<FakeGr
       const u = uid ?? `f${nextId}`;
       if (state.folders.has(u))
         return send(409, { message: 'a folder with the same uid already exists' });
+      if ([...state.folders.values()].some((f) => f.title === title))
+        return send(409, { message: 'a folder with the same name already exists' });
       const f = { id: nextId++, uid: u, title };
       state.folders.set(u, f);
       return send(200, f);

@@ -162,6 +162,18 @@ describe('dashboards --push', () => {
     expect((err as Error).message).toContain('version-mismatch');
   });
 
+  it('explains a folder title taken by another uid (409)', async () => {
+    const client = createGrafanaClient({ url: grafana.url, token: TOKEN });
+    const err = await pushDashboards(
+      client,
+      [],
+      { folderUid: 'other-uid', folderTitle: 'fleetline' },
+      testDeps(),
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'grafana_folder_conflict', status: 409 });
+    expect((err as Error).message).toContain('grafana.folder_uid');
+  });
+
   it('mirrors lifecycle events as tagged annotations, once', async () => {
     const deps = testDeps();
     const client = createGrafanaClient({ url: grafana.url, token: TOKEN });
