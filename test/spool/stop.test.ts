@@ -26,6 +26,14 @@ describe('spool stop()', () => {
     expect(spool.hasCapacity()).toBe(false);
   });
 
+  it('can be stopped twice concurrently after start, and refuses a second start', async () => {
+    h = await openSpool([recordingSpoolConsumer('influxdb')]);
+    await expect(h.spool.start()).rejects.toThrow(/twice/);
+    await Promise.all([h.spool.stop(), h.spool.stop()]);
+    await expect(h.spool.stop()).resolves.toBeUndefined();
+    expect(h.spool.name).toBe('spool');
+  });
+
   it('commits and acknowledges batches still waiting for the group commit', async () => {
     h = await openSpool([], { commit_interval: '10s' });
     await h.spool.consume(accessLogBatch(1, 0)); // first commit is immediate
