@@ -5,7 +5,7 @@
  * resolves only once the batch is committed to SQLite — so an input may acknowledge its client
  * right after. Batches arriving close together share one transaction (group commit): the first
  * batch after a quiet period is committed on the next turn of the event loop, later ones wait
- * until `commit_interval` after the previous commit, so a busy spool makes few large commits
+ * until `commit_interval` after the previous commit started, so a busy spool makes few large commits
  * while an idle one adds no latency. A commit is synchronous (better-sqlite3), so nothing can
  * arrive *during* one; whatever queued up meanwhile goes into the next.
  *
@@ -165,6 +165,9 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
     const items = pending;
     pending = [];
     pendingBytes = 0;
+    // The window counts from the start of a commit: time spent committing (and the producers'
+    // encoding meanwhile) is part of it, so a busy spool never idles just to honour the window.
+    const startedAt = performance.now();
     try {
       if (!db || !table) throw new Error('spool is not started');
       const t = table;
@@ -187,7 +190,7 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
       admitWaiters();
       return;
     }
-    lastCommitAt = performance.now();
+    lastCommitAt = startedAt;
     refreshState();
     let entries = 0;
     for (const item of items) entries += item.entries;
