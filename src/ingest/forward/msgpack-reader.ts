@@ -26,6 +26,7 @@ export interface KeyCache {
 const KEY_CACHE_SLOTS = 4096;
 const KEY_CACHE_MAX_LEN = 24;
 const MAX_DEPTH = 64;
+const SHORT_STRING = 8;
 
 export function createKeyCache(): KeyCache {
   return { bytes: new Array(KEY_CACHE_SLOTS), text: new Array(KEY_CACHE_SLOTS) };
@@ -426,6 +427,18 @@ export class MsgpackReader {
   }
 
   utf8(start: number, end: number): string {
+    const len = end - start;
+    if (len <= SHORT_STRING) {
+      // Very short values ("GET", "info") are cheaper to build in JS than to cross into C++.
+      const b = this.buf;
+      let s = '';
+      for (let i = start; i < end; i++) {
+        const c = b[i]!;
+        if (c > 0x7f) return this.bytes.utf8Slice(start, end);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
     return this.bytes.utf8Slice(start, end);
   }
 
