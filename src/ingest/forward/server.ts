@@ -43,6 +43,8 @@ const INITIAL_BUFFER = 64 * 1024;
 const ACK_PREFIX = Buffer.from([0x81, 0xa3, 0x61, 0x63, 0x6b]);
 /** Time a client gets to read a failed PONG before we drop the socket ourselves. */
 const CLOSE_GRACE_MS = 1000;
+/** How long stop() waits for requests already handed downstream to be accepted. */
+const STOP_DRAIN_MS = 5000;
 
 export function createForwardServer(
   config: ForwardConfig,
@@ -177,13 +179,17 @@ export function createForwardServer(
       const closed = server ? new Promise<void>((r) => server.close(() => r())) : undefined;
       udp?.close();
       // Let batches already handed downstream settle (and be acked), then drop every socket.
+      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all([...connections].map((c) => c.drain())),
-        new Promise((r) => setTimeout(r, 5000).unref()),
+        new Promise((r) => {
+          timer = setTimeout(r, STOP_DRAIN_MS);
+        }),
       ]);
+      clearTimeout(timer);
       for (const c of connections) c.socket.end();
       // A short grace so the last acks leave before the sockets are torn down.
-      await new Promise((r) => setTimeout(r, connections.size > 0 ? 50 : 0).unref());
+      if (connections.size > 0) await new Promise((r) => setTimeout(r, 50));
       for (const c of connections) c.socket.destroy();
       await closed;
     },
