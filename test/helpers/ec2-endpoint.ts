@@ -23,6 +23,7 @@
  * ec2.setInstances([{ instanceId: 'i-1', state: 'running', tags: { Role: 'web' } }]);
  * ec2.setPageSize(2);          // every listing is split into pages of 2
  * ec2.throttleNext(1);         // the next request gets RequestLimitExceeded (503)
+ * ec2.setResponseDelay(2000);  // answers wait 2 s (aborts and timeouts)
  * … run the client …
  * ec2.requests                 // what arrived: action, params, filters, signing key id
  * await ec2.close();
@@ -124,6 +125,8 @@ export interface Ec2Endpoint {
   throttleNext(n: number, action?: string): void;
   /** The next `n` requests (of `action`, or any) answer this error. */
   failNext(n: number, error: Ec2ErrorScript, action?: string): void;
+  /** Every following answer waits this long first (to test timeouts and aborts). */
+  setResponseDelay(ms: number): void;
   /** Resolves when at least `n` requests of `action` have been answered. */
   waitForRequests(n: number, action?: string, timeoutMs?: number): Promise<RecordedEc2Request[]>;
   close(): Promise<void>;
@@ -140,6 +143,7 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
   let queued: (readonly Ec2Instance[])[] = [];
   let images: readonly Ec2Image[] = [];
   let pageSize = 0;
+  let responseDelayMs = 0;
   const failures: PendingFailure[] = [];
   const requests: RecordedEc2Request[] = [];
   // A listing's pages are served from the fleet as it was at the listing's first page.
@@ -148,7 +152,11 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
 
   const server = createServer((req, res) => {
     readBody(req)
-      .then((body) => handle(req, res, body))
+      .then((body) => delay(responseDelayMs).then(() => body))
+      .then((body) => {
+        // A client that gave up (aborted) is not answered, nor recorded.
+        if (!res.destroyed && !req.socket.destroyed) handle(req, res, body);
+      })
       .catch((err: unknown) => {
         res.statusCode = 500;
         res.end(String(err));
@@ -284,6 +292,9 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
     setPageSize(k) {
       pageSize = k;
     },
+    setResponseDelay(ms) {
+      responseDelayMs = ms;
+    },
     throttleNext(n, action) {
       failures.push({
         remaining: n,
@@ -335,6 +346,10 @@ class Ec2ApiError extends Error {
 
 function defaultMessage(code: string): string {
   return code === 'RequestLimitExceeded' ? 'Request limit exceeded.' : `${code} (scripted)`;
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -393,4 +393,23 @@ describe('ec2 discovery (real SDK against a local EC2 Query API endpoint)', () =
     expect(sink.calls.length).toBe(calls);
     expect(await source.refreshNow()).toBe(false);
   });
+
+  it('stop() aborts a refresh in flight instead of waiting for it, and reports nothing', async () => {
+    ec2.setInstances([web1]);
+    ec2.setResponseDelay(5000);
+    try {
+      const sink = recordingObservationSink();
+      const deps = testDeps();
+      const source = createEc2Source(config(ec2.url, { ami_version_tag: undefined }), deps, sink);
+      await source.start();
+      await new Promise((r) => setTimeout(r, 300));
+      const startedStop = Date.now();
+      await source.stop();
+      expect(Date.now() - startedStop).toBeLessThan(2000);
+      expect(sink.calls).toEqual([]);
+      expect(await metricValue(deps, 'fleetline_ec2_refresh_failures_total')).toBe(0);
+    } finally {
+      ec2.setResponseDelay(0);
+    }
+  });
 });
