@@ -4,6 +4,7 @@
  */
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -179,5 +180,35 @@ describe('forward › transport', () => {
     await Promise.all([h.stop(), h.stop()]);
     h = await startForward({ port });
     expect(h.port).toBe(port);
+  });
+
+  it('runs the shared-key handshake inside TLS with the real fluent-logger client', async () => {
+    h = await startForward({
+      tls: { cert: tlsFile('cert.pem'), key: tlsFile('key.pem') },
+      shared_key: 'k',
+      self_hostname: 'fleetline-test',
+    });
+    const require = createRequire(import.meta.url);
+    const fluent = require('fluent-logger');
+    const sender = fluent.createFluentSender('app', {
+      host: '127.0.0.1',
+      port: h.port,
+      tls: true,
+      tlsOptions: { ca: readFileSync(tlsFile('cert.pem')) },
+      requireAckResponse: true,
+      enableReconnect: false,
+      internalLogger: { info: () => undefined, error: () => undefined },
+      security: { clientHostname: 'web-9', sharedKey: 'k' },
+    });
+    await new Promise<void>((resolve, reject) =>
+      sender.emit('tls', { over: 'tls' }, new fluent.EventTime(1795777442, 3), (err?: Error) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+    await new Promise<void>((r) => sender.end(null, null, r));
+    expect(h.sink.entries()).toEqual([
+      { tag: 'app.tls', sec: 1795777442, nsec: 3, record: { over: 'tls' } },
+    ]);
+    expect(h.sink.batches[0]!.origin).toMatchObject({ tls: true, authHostname: 'web-9' });
   });
 });

@@ -287,6 +287,36 @@ describe('decode › bad requests', () => {
     expect(err.canContinue).toBe(canContinue);
   });
 
+  it('rejects msgpack nested deeper than 64 levels instead of recursing without bound', () => {
+    const deep = concat(
+      [0x93],
+      pack('t'),
+      pack(1),
+      [0x81, 0xa1, 0x6b],
+      Array(200).fill(0x91),
+      [0x01],
+    );
+    expect(fail(deep).code).toBe('malformed_msgpack');
+  });
+
+  it('accepts a Fluent Bit style request: map32 option with fluent_signal, metadata entry times', () => {
+    const option = concat(
+      [0xdf, 0, 0, 0, 3],
+      pack('fluent_signal'),
+      pack(0),
+      pack('size'),
+      pack(1),
+      pack('chunk'),
+      pack('fb=='),
+    );
+    const frame = concat([0x93], pack('fb.tag'), pack([[[ET, {}], { log: 'x' }]]), option);
+    const m = one(frame);
+    expect(m.entries).toEqual([
+      { tag: 'fb.tag', sec: 1441588984, nsec: 500, record: { log: 'x' } },
+    ]);
+    expect(Buffer.from(m.chunk!)).toEqual(Buffer.from(pack('fb==')));
+  });
+
   it('rejects a frame larger than max_frame_bytes before it has fully arrived', () => {
     const big = pack(['t', new Uint8Array(5000)]);
     const err = fail(big.subarray(0, 100), { maxFrameBytes: 2048 });
