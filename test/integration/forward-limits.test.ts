@@ -111,6 +111,15 @@ describe('forward › limits and bad input', () => {
     });
   });
 
+  it('caps what an unauthenticated client can make us buffer before its PING', async () => {
+    const { h } = await start({ shared_key: 'k' });
+    const c = await rawClient(h.port);
+    await c.write(pack(['PING', 'x'.repeat(20_000)]));
+    await c.closed();
+    expect(await rejected('frame_too_large')).toBe(1);
+    expect(h.sink.entries()).toHaveLength(0);
+  });
+
   it('closes connections silent for idle_timeout', async () => {
     const { h } = await start({ idle_timeout: '150ms' });
     const c = await rawClient(h.port);

@@ -28,7 +28,10 @@ export interface FrameScanner {
 
 const MAX_DEPTH = 64;
 
-export function createFrameScanner(maxFrameBytes: number): FrameScanner {
+export function createFrameScanner(
+  maxFrameBytes: number,
+  limitName = 'max_frame_bytes',
+): FrameScanner {
   let start = 0;
   let pos = 0;
   const owed: number[] = [1];
@@ -36,7 +39,7 @@ export function createFrameScanner(maxFrameBytes: number): FrameScanner {
   const tooLarge = (size: number) =>
     new ForwardDecodeError(
       'frame_too_large',
-      `frame of at least ${size} bytes exceeds max_frame_bytes ${maxFrameBytes}`,
+      `frame of at least ${size} bytes exceeds ${limitName} ${maxFrameBytes}`,
       false,
     );
 

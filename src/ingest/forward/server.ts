@@ -45,6 +45,11 @@ const ACK_PREFIX = Buffer.from([0x81, 0xa3, 0x61, 0x63, 0x6b]);
 const CLOSE_GRACE_MS = 1000;
 /** How long stop() waits for requests already handed downstream to be accepted. */
 const STOP_DRAIN_MS = 5000;
+/**
+ * Largest PING accepted. A real one is under 400 bytes; a small cap keeps an unauthenticated
+ * client from making us buffer a full max_frame_bytes request.
+ */
+const MAX_PING_BYTES = 16 * 1024;
 
 export function createForwardServer(
   config: ForwardConfig,
@@ -265,8 +270,10 @@ class Connection {
     private readonly ctx: ConnectionContext,
   ) {
     this.peer = peerOf(socket);
-    this.scanner = createFrameScanner(ctx.config.max_frame_bytes);
     this.phase = ctx.secrets ? 'handshake' : 'established';
+    this.scanner = ctx.secrets
+      ? createFrameScanner(MAX_PING_BYTES, 'the PING size limit')
+      : createFrameScanner(ctx.config.max_frame_bytes);
   }
 
   begin(): void {
@@ -421,6 +428,8 @@ class Connection {
       this.socket.write(result.pong);
       this.phase = 'established';
       this.authHostname = result.clientHostname;
+      this.scanner = createFrameScanner(this.ctx.config.max_frame_bytes);
+      this.scanner.reset(this.off);
       return;
     }
     this.authFailed(result.code, result.reason);
