@@ -125,6 +125,8 @@ export interface Ec2Endpoint {
   throttleNext(n: number, action?: string): void;
   /** The next `n` requests (of `action`, or any) answer this error. */
   failNext(n: number, error: Ec2ErrorScript, action?: string): void;
+  /** Forgets every scripted throttle/failure not yet used. */
+  clearFailures(): void;
   /** Every following answer waits this long first (to test timeouts and aborts). */
   setResponseDelay(ms: number): void;
   /** Resolves when at least `n` requests of `action` have been answered. */
@@ -291,6 +293,9 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
     },
     setPageSize(k) {
       pageSize = k;
+    },
+    clearFailures() {
+      failures.length = 0;
     },
     setResponseDelay(ms) {
       responseDelayMs = ms;

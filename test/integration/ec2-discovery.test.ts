@@ -394,6 +394,30 @@ describe('ec2 discovery (real SDK against a local EC2 Query API endpoint)', () =
     expect(await source.refreshNow()).toBe(false);
   });
 
+  it('stop() does not wait out the SDK retry backoff, and counts nothing after stop', async () => {
+    ec2.setInstances([web1]);
+    ec2.failNext(100, { code: 'InternalError', message: 'try again', status: 500 });
+    try {
+      const sink = recordingObservationSink();
+      const deps = testDeps();
+      const source = createEc2Source(
+        config(ec2.url, { ami_version_tag: undefined, max_attempts: 20 }),
+        deps,
+        sink,
+      );
+      await source.start();
+      await ec2.waitForRequests(2, 'DescribeInstances');
+      const startedStop = Date.now();
+      await source.stop();
+      expect(Date.now() - startedStop).toBeLessThan(1500);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sink.calls).toEqual([]);
+      expect(await metricValue(deps, 'fleetline_ec2_refresh_failures_total')).toBe(0);
+    } finally {
+      ec2.clearFailures();
+    }
+  });
+
   it('stop() aborts a refresh in flight instead of waiting for it, and reports nothing', async () => {
     ec2.setInstances([web1]);
     ec2.setResponseDelay(5000);

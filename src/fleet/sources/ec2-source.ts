@@ -179,7 +179,10 @@ export function createEc2Source(config: Ec2Config, deps: Deps, sink: Observation
       if (timer) clearTimeout(timer);
       timer = undefined;
       abort?.abort();
-      await inflight?.catch(() => false);
+      // The abort ends the HTTP request at once, but not every wait inside the SDK listens to
+      // it (credential-provider timeouts, retry sleeps); nothing is reported after stop anyway,
+      // so do not let them hold up shutdown.
+      if (inflight) await settledWithin(inflight, STOP_WAIT_MS);
       client?.destroy();
       client = undefined;
     },
@@ -189,6 +192,20 @@ export function createEc2Source(config: Ec2Config, deps: Deps, sink: Observation
     ...lifecycle,
     refreshNow: () => (stopped || !client ? Promise.resolve(false) : run()),
   };
+}
+
+/** How long stop() waits for an aborted refresh to unwind. */
+const STOP_WAIT_MS = 1000;
+
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 function ec2Metrics(deps: Deps) {
