@@ -121,12 +121,14 @@ export function encodeFieldValue(v: FieldScalar): string | undefined {
  */
 export function encodeLine(p: Point): string | undefined {
   if (p.measurement === '') return undefined;
-  let line = escapeMeasurement(p.measurement);
+  // Parts joined once: `+=` would build a rope of ~2 nodes per part, and the writer keeps the
+  // lines alive until acknowledged, so every rope node would be copied by each scavenge.
+  const parts: string[] = [escapeMeasurement(p.measurement)];
   const tagKeys = Object.keys(p.tags).sort();
   for (const k of tagKeys) {
     const v = p.tags[k];
     if (k === '' || v === undefined || v === '') continue;
-    line += `,${escapeKey(safeKey(k))}=${escapeKey(v)}`;
+    parts.push(',', escapeKey(safeKey(k)), '=', escapeKey(v));
   }
   let sep = ' ';
   const fieldKeys = Object.keys(p.fields).sort();
@@ -135,12 +137,13 @@ export function encodeLine(p: Point): string | undefined {
     if (k === '') continue;
     const encoded = encodeFieldValue(p.fields[k]!);
     if (encoded === undefined) continue;
-    line += `${sep}${escapeKey(safeKey(k))}=${encoded}`;
+    parts.push(sep, escapeKey(safeKey(k)), '=', encoded);
     sep = ',';
     any = true;
   }
   if (!any) return undefined;
-  return `${line} ${p.timeNs}`;
+  parts.push(' ', String(p.timeNs));
+  return parts.join('');
 }
 
 function jsonReplacer(_key: string, v: unknown): unknown {
