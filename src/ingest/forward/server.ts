@@ -249,7 +249,9 @@ function peerOf(socket: net.Socket): string | undefined {
 /** One client connection: buffering, framing, handshake state and the in-order request loop. */
 class Connection {
   readonly peer: string | undefined;
-  private buf = Buffer.allocUnsafe(INITIAL_BUFFER);
+  // Allocated on the first byte: fluentd's heartbeat connections (one per second per agent)
+  // never send any.
+  private buf: Buffer = Buffer.alloc(0);
   /** Bytes [off, len) of `buf` are received and not yet consumed. */
   private off = 0;
   private len = 0;
@@ -326,7 +328,7 @@ class Connection {
   private append(chunk: Buffer): void {
     const live = this.len - this.off;
     if (live + chunk.length > this.buf.length) {
-      const size = Math.max(this.buf.length * 2, live + chunk.length);
+      const size = Math.max(this.buf.length * 2, live + chunk.length, INITIAL_BUFFER);
       const next = Buffer.allocUnsafe(size);
       this.buf.copy(next, 0, this.off, this.len);
       this.buf = next;
