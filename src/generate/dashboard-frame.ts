@@ -29,7 +29,8 @@ export interface FrameOptions {
   datasourceUid: string;
   /** Roles the `role` variable starts on; empty = All. */
   currentRoles: readonly string[];
-  links?: { title: string; url: string }[];
+  /** Default time range, e.g. `now-7d`. */
+  from: string;
 }
 
 export function dashboardFrame(o: FrameOptions): DashboardBuilder {
@@ -43,7 +44,7 @@ export function dashboardFrame(o: FrameOptions): DashboardBuilder {
     .description(o.description)
     .tags(['fleetline'])
     .readonly()
-    .time({ from: 'now-6h', to: 'now' })
+    .time({ from: o.from, to: 'now' })
     .refresh('1m')
     .timezone('browser')
     .tooltip(DashboardCursorSync.Crosshair)

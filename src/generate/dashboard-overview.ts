@@ -33,6 +33,7 @@ export function overviewDashboard(
     title: 'fleetline · fleet overview',
     description: 'Every role at a glance; lines follow roles, not instances.',
     datasourceUid,
+    from: 'now-24h',
     currentRoles: [],
   });
   for (const role of roles) b.link(dashboardLink(`Role ${role}`, `/d/${roleDashboardUid(role)}`));

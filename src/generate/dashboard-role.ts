@@ -29,6 +29,7 @@ export function roleDashboard(role: string, cat: SignalCatalog, datasourceUid: s
     title: `fleetline · role ${role}`,
     description: `Role ${role}: role-level series that continue across instance replacements.`,
     datasourceUid,
+    from: 'now-7d',
     currentRoles: [role],
   });
   b.link(dashboardLink('Version comparison', `/d/${versionsDashboardUid(role)}`));

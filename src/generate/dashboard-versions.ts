@@ -34,6 +34,7 @@ export function versionsDashboard(
     title: `fleetline · versions of ${role}`,
     description: `Role ${role}: every signal split by version, for rolling releases.`,
     datasourceUid,
+    from: 'now-7d',
     currentRoles: [role],
   });
   b.link(dashboardLink(`Role ${role}`, `/d/${roleDashboardUid(role)}`));
