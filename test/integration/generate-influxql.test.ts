@@ -31,6 +31,11 @@ async function run(query: string, ctx: MacroContext): Promise<InfluxSeries[]> {
   return series;
 }
 
+function annotationTarget(): Record<string, unknown> {
+  const web = artefacts.dashboards.find((d) => d.uid === roleDashboardUid('web'))!;
+  return web.annotations.list![0]!.target as unknown as Record<string, unknown>;
+}
+
 const tagValues = (series: InfluxSeries[]) =>
   series.flatMap((s) => s.values.map((v) => String(v[s.columns.indexOf('value')])));
 
@@ -172,6 +177,18 @@ describe('generated InfluxQL against the real InfluxDB', () => {
       cause: 'release',
     });
     expect(rows.map((r) => r.kind).sort()).toEqual(['replace', 'rollout_start']);
+    // What Grafana's InfluxDB annotation mapping makes of the replace row.
+    const target = annotationTarget();
+    const tagCols = String(target.tagsColumn).split(',');
+    expect({
+      title: replace![String(target.titleColumn)],
+      text: replace![String(target.textColumn)],
+      tags: tagCols.flatMap((c) => String(replace![c]).split(',')),
+    }).toEqual({
+      title: 'web slot 1 replaced',
+      text: 'i-old → i-new (1.4.2 → 1.4.3, release)',
+      tags: ['replace', 'web'],
+    });
   });
 
   it('every alert-rule query returns rows over its look-back window', async () => {
