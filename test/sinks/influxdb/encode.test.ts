@@ -108,7 +108,7 @@ const CASES: Case[] = [
       tags: {},
       fields: { f: 1, g: 1.5, i: 42n, big: 9223372036854775807n, b: true, c: false, s: '' },
     },
-    line: 'types b=true,big=9223372036854775807i,c=false,f=1,g=1.5,i=42i,s=""',
+    line: 'types f=1,g=1.5,i=42i,big=9223372036854775807i,b=true,c=false,s=""',
     stored: {
       measurement: 'types',
       tags: {},

@@ -36,7 +36,7 @@ describe('point schema', () => {
     };
     expect(toLines(spooled([entry]), schema)).toEqual([
       `access,level=info,method=GET,role=web,slot=3,status=200,version=1.4.2 ` +
-        `instance_id="i-0abc",meta.a=1,path="/x",reqtime=0.25 ${T}000001000`,
+        `path="/x",reqtime=0.25,meta.a=1,instance_id="i-0abc" ${T}000001000`,
     ]);
   });
 
@@ -75,7 +75,7 @@ describe('point schema', () => {
       instanceId: 'i-1',
     };
     expect(toLines(spooled([entry], 10), schema)).toEqual([
-      `cpu,cpu=cpu0,role=web,slot=3,version=1.4.2 host="ip-10-0-0-1",instance_id="i-1",usage=0.5 ${T}000000015`,
+      `cpu,cpu=cpu0,role=web,slot=3,version=1.4.2 usage=0.5,instance_id="i-1",host="ip-10-0-0-1" ${T}000000015`,
     ]);
   });
 
