@@ -5,8 +5,10 @@
  *
  * JS and RE2 agree on most syntax; this file handles where they differ:
  * - `(?P<name>…)` becomes `(?<name>…)`; `\A` / `\z` become text anchors; `\Q…\E` is quoted.
- * - A leading flag group `(?i)`, `(?s)`, `(?m)` becomes a RegExp flag. Flags anywhere else,
- *   scoped flag groups `(?i:…)` and `(?U)` are rejected (Node 20 has no inline modifiers).
+ * - A leading flag group `(?i)`, `(?s)`, `(?m)` becomes a RegExp flag. Node 20 has no inline
+ *   modifiers, so a scoped `(?i:…)` or a mid-pattern `(?i)` is spelled out: letters become
+ *   `[aA]`, class letters and same-case ranges get their other case. `(?s…)` is a no-op
+ *   (always on); `m` and `U` anywhere but the leading group are rejected.
  * - RE2 treats a `{` that does not start a repetition, a lone `}` and a lone `]` as literals,
  *   and `\` before any punctuation as that literal; the `u` flag needs those escaped or bare.
  * - `[]a]` (a `]` first in a class is a literal in RE2), POSIX classes `[[:alpha:]]`,
@@ -73,20 +75,35 @@ export function translateRe2(pattern: string): TranslatedRegex {
 function translateBody(p: string, textStart: string, textEnd: string): string {
   let out = '';
   let i = 0;
+  // Case-insensitivity per open group: Node 20 has no `(?i:…)`, so letters inside such a
+  // group are spelled out as `[aA]`.
+  const groups: boolean[] = [];
+  let ci = false;
   while (i < p.length) {
     const c = p[i]!;
     if (c === '\\') {
       const { text, next } = translateEscape(p, i, false, textStart, textEnd);
-      out += text;
+      out += ci && p[i + 1] === 'Q' ? caseless(text) : text;
       i = next;
     } else if (c === '[') {
-      const { text, next } = translateClass(p, i);
+      const { text, next } = translateClass(p, i, ci);
       out += text;
       i = next;
     } else if (c === '(') {
-      const { text, next } = translateGroupOpen(p, i);
-      out += text;
-      i = next;
+      const group = translateGroupOpen(p, i);
+      i = group.next;
+      if (group.text === '') {
+        // `(?i)` in the middle: case-insensitive until the end of the enclosing group.
+        ci = true;
+        continue;
+      }
+      groups.push(ci);
+      ci = ci || group.caseInsensitive;
+      out += group.text;
+    } else if (c === ')') {
+      ci = groups.pop() ?? false;
+      out += c;
+      i++;
     } else if (c === '{') {
       const rep = /^\{(\d+)(,(\d*))?\}/.exec(p.slice(i));
       if (rep) {
@@ -103,24 +120,50 @@ function translateBody(p: string, textStart: string, textEnd: string): string {
       out += '\\/';
       i++;
     } else {
-      out += c;
+      out += ci ? caseless(c) : c;
       i++;
     }
   }
   return out;
 }
 
-function translateGroupOpen(p: string, i: number): { text: string; next: number } {
+/** A literal with each cased letter spelled as a class of both cases: `ab` → `[aA][bB]`. */
+function caseless(literal: string): string {
+  let out = '';
+  for (const ch of literal) {
+    const lower = ch.toLowerCase();
+    const upper = ch.toUpperCase();
+    out +=
+      lower !== upper && [...lower].length === 1 && [...upper].length === 1
+        ? `[${lower}${upper}]`
+        : ch;
+  }
+  return out;
+}
+
+function translateGroupOpen(
+  p: string,
+  i: number,
+): { text: string; next: number; caseInsensitive: boolean } {
   const after = p.slice(i + 1);
-  if (!after.startsWith('?')) return { text: '(', next: i + 1 };
-  if (after.startsWith('?P<')) return { text: '(?<', next: i + 4 };
-  if (after.startsWith('?:')) return { text: '(?:', next: i + 3 };
-  if (/^\?<[A-Za-z_]/.test(after)) return { text: '(?<', next: i + 3 };
+  const plain = (text: string, next: number) => ({ text, next, caseInsensitive: false });
+  if (!after.startsWith('?')) return plain('(', i + 1);
+  if (after.startsWith('?P<')) return plain('(?<', i + 4);
+  if (after.startsWith('?:')) return plain('(?:', i + 3);
+  if (/^\?<[A-Za-z_]/.test(after)) return plain('(?<', i + 3);
   if (/^\?(=|!|<=|<!)/.test(after))
     throw new Error('lookaround assertions are not supported (RE2 syntax has none)');
+  const flags = /^\?([is]+)(:|\))/.exec(after);
+  if (flags) {
+    // `s` is always on (Prometheus wraps patterns in (?s:…)), so only `i` changes anything.
+    const caseInsensitive = flags[1]!.includes('i');
+    const next = i + 1 + flags[0].length;
+    if (flags[2] === ')') return { text: '', next, caseInsensitive };
+    return { text: '(?:', next, caseInsensitive };
+  }
   if (/^\?[-imsU]+[:)]/.test(after))
     throw new Error(
-      'inline flags are only supported as a leading (?i), (?s) or (?m) for the whole pattern',
+      'only the i and s inline flags are supported ((?i), (?i:…)); m and U only as a leading (?m)',
     );
   throw new Error(`unsupported group syntax at offset ${i}: ${p.slice(i, i + 4)}`);
 }
@@ -189,7 +232,11 @@ function unicodePropertyName(name: string): string {
   }
 }
 
-function translateClass(p: string, start: number): { text: string; next: number } {
+function translateClass(
+  p: string,
+  start: number,
+  caseInsensitive = false,
+): { text: string; next: number } {
   let i = start + 1;
   let out = '[';
   if (p[i] === '^') {
@@ -221,9 +268,31 @@ function translateClass(p: string, start: number): { text: string; next: number 
       i = next;
       continue;
     }
+    if (caseInsensitive) {
+      const range = /^([A-Za-z])-([A-Za-z])/.exec(p.slice(i));
+      if (range && isSameCase(range[1]!, range[2]!)) {
+        out += `${range[0]}${swapCase(range[1]!)}-${swapCase(range[2]!)}`;
+        i += 3;
+        continue;
+      }
+      if (p[i + 1] !== '-' && swapCase(c) !== c) {
+        out += `${c}${swapCase(c)}`;
+        i++;
+        continue;
+      }
+    }
     // Inside a class the `u` flag rejects a bare `[`, `{`, `}`, `(`, `)`, `/`, `|`.
     out += c === '[' || c === '{' || c === '}' || c === '/' || c === '|' ? `\\${c}` : c;
     i++;
   }
   throw new Error('missing closing ]');
+}
+
+function swapCase(ch: string): string {
+  const lower = ch.toLowerCase();
+  return lower === ch ? ch.toUpperCase() : lower;
+}
+
+function isSameCase(a: string, b: string): boolean {
+  return (a === a.toLowerCase()) === (b === b.toLowerCase());
 }

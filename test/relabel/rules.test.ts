@@ -96,7 +96,11 @@ describe('compileRules', () => {
       /replacement: "a.\$1" is not a valid label name template/,
     ],
     ['a backreference (RE2 has none)', { action: 'drop', regex: '(a)\\1' }, /backreferences/],
-    ['a scoped inline flag', { action: 'drop', regex: 'a(?i:b)' }, /inline flags/],
+    [
+      'a scoped multi-line flag',
+      { action: 'drop', regex: 'a(?m:b)' },
+      /only the i and s inline flags/,
+    ],
     ['the ungreedy flag', { action: 'drop', regex: '(?U)a*' }, /ungreedy/],
   ])('rejects %s', (_title, rule, message) => {
     const problems = problemsOf([rule]);
@@ -137,6 +141,15 @@ describe('compileRules › RE2 syntax', () => {
     ['(?m) keeps the whole-value anchoring', '(?m)^b$', 'a\nb', false],
     ['(?m) makes inner ^ and $ line anchors', '(?m)a$\\n^b', 'a\nb', true],
     ['a slash needs no escaping', 'a/b', 'a/b', true],
+    ['(?i:…) scoped case-insensitivity', 'a(?i:b)c', 'aBc', true],
+    ['(?i:…) stays inside its group', 'a(?i:b)c', 'ABc', false],
+    ['(?i:…) with a class range', '(?i:[a-c]x)', 'BX', true],
+    ['(?i:…) with a negated class', '(?i:[^a])', 'A', false],
+    ['(?i) mid-pattern applies to the rest of its group', 'web(?i)-PROD', 'web-prod', true],
+    ['(?i) mid-pattern does not reach back', 'web(?i)-PROD', 'WEB-prod', false],
+    ['(?i) mid-group ends with the group', '(a(?i)b)c', 'aBc', true],
+    ['(?i) mid-group ends with the group (after)', '(a(?i)b)c', 'aBC', false],
+    ['(?s:…) is accepted (always on)', '(?s:a.b)', 'a\nb', true],
   ])('translates %s', (_title, regex, value, expected) => {
     expect(matches(regex, value)).toBe(expected);
   });
