@@ -211,4 +211,46 @@ describe('forward › transport', () => {
     ]);
     expect(h.sink.batches[0]!.origin).toMatchObject({ tls: true, authHostname: 'web-9' });
   });
+
+  it('requires a client certificate when forward.tls.ca is set', async () => {
+    h = await startForward({
+      tls: { cert: tlsFile('cert.pem'), key: tlsFile('key.pem'), ca: tlsFile('cert.pem') },
+    });
+    const connect = (withCert: boolean) =>
+      new Promise<tls.TLSSocket>((resolve, reject) => {
+        const s = tls.connect({
+          port: h!.port,
+          host: '127.0.0.1',
+          ca: readFileSync(tlsFile('cert.pem')),
+          ...(withCert
+            ? { cert: readFileSync(tlsFile('cert.pem')), key: readFileSync(tlsFile('key.pem')) }
+            : {}),
+        });
+        s.once('secureConnect', () => resolve(s));
+        s.once('error', reject);
+      });
+    const good = await connect(true);
+    const ack = new Promise<Buffer>((resolve) => good.once('data', resolve));
+    good.write(pack(['t.mtls', ET, { a: 1 }, { chunk: 'm' }]));
+    expect([...decodeMulti(await ack)]).toEqual([{ ack: 'm' }]);
+    good.destroy();
+
+    const bad = await connect(false).then(
+      (s) =>
+        new Promise<string>((resolve) => {
+          // TLS 1.3 reports the missing certificate after the handshake, on first use.
+          s.once('error', (e) => resolve(e.message));
+          s.once('close', () => resolve('closed'));
+          s.write(pack(['t', ET, { a: 2 }]));
+        }),
+      (e: Error) => e.message,
+    );
+    expect(bad).toMatch(/certificate|closed|alert/i);
+    expect(h.sink.entries()).toHaveLength(1);
+    expect(
+      await metricValue(h.deps, 'fleetline_forward_connections_refused_total', {
+        reason: 'tls_error',
+      }),
+    ).toBe(1);
+  });
 });

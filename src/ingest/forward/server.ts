@@ -127,7 +127,7 @@ export function createForwardServer(
         });
         tcp.on('secureConnection', (s: tls.TLSSocket) => accept(s, true));
         tcp.on('tlsClientError', (err, s) => {
-          metrics.framesRejected.inc({ reason: 'tls_error' });
+          metrics.connectionsRefused.inc({ reason: 'tls_error' });
           deps.log.warn(
             { event: 'forward_tls_error', peer: peerOf(s), err: err.message },
             'Forward TLS handshake failed',
