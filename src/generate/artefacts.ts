@@ -6,7 +6,7 @@
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { stringify } from 'yaml';
-import type { GrafanaConfig } from '../config/schema.ts';
+import type { Config, GrafanaConfig } from '../config/schema.ts';
 import { alertRules } from './alert-rules.ts';
 import { overviewDashboard } from './dashboard-overview.ts';
 import { roleDashboard } from './dashboard-role.ts';
@@ -87,4 +87,16 @@ export function generateArtefacts(model: GenerationModel, opts: GenerateOptions)
     },
   ].sort((a, b) => cmp(a.path, b.path));
   return { dashboards, files };
+}
+
+/** Generation options from config: the InfluxDB URL without any userinfo (no secrets). */
+export function generateOptions(config: Readonly<Config>): GenerateOptions {
+  let influxdb: GenerateOptions['influxdb'];
+  if (config.influxdb) {
+    const u = new URL(config.influxdb.url);
+    u.username = '';
+    u.password = '';
+    influxdb = { url: u.toString().replace(/\/$/, ''), database: config.influxdb.database };
+  }
+  return { grafana: config.grafana, ...(influxdb ? { influxdb } : {}) };
 }

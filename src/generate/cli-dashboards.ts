@@ -12,7 +12,11 @@ import { FleetlineError } from '../core/errors.ts';
 import type { LifecycleEvent } from '../fleet/lifecycle-event.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { createMetricsRegistry } from '../telemetry/metrics.ts';
-import { type GenerateOptions, generateArtefacts } from './artefacts.ts';
+import { generateArtefacts, generateOptions } from './artefacts.ts';
+
+// Kept importable from here: the composition root and deploy tests already use it.
+export { generateOptions };
+
 import { pushAnnotations } from './grafana-annotations.ts';
 import { createGrafanaClient } from './grafana-client.ts';
 import { pushDashboards } from './grafana-push.ts';
@@ -113,16 +117,4 @@ export async function runDashboards(argv: string[], d: DashboardsCliDeps): Promi
     err(`fleetline dashboards: ${(e as Error).message}${hint}`);
     return 1;
   }
-}
-
-/** Generation options from config: the InfluxDB URL without any userinfo (no secrets). */
-export function generateOptions(config: Readonly<Config>): GenerateOptions {
-  let influxdb: GenerateOptions['influxdb'];
-  if (config.influxdb) {
-    const u = new URL(config.influxdb.url);
-    u.username = '';
-    u.password = '';
-    influxdb = { url: u.toString().replace(/\/$/, ''), database: config.influxdb.database };
-  }
-  return { grafana: config.grafana, ...(influxdb ? { influxdb } : {}) };
 }
