@@ -3,11 +3,11 @@
  * not?" for InfluxDB:
  *
  * - `written`: 2xx. (1.x answers 204; 3.x may answer 201 for a partial success it accepted.)
- * - `rejected`: the server refused lines of this body for good (400: parse error, field type
- *   conflict, cardinality limit; 413: body too large). The valid lines of a 400 body *are*
+ * - `rejected`: the server refused lines of this body for good (400 in InfluxDB's words for bad
+ *   data: parse error, field type conflict, cardinality limit; 413: body too large). The valid lines of a 400 body *are*
  *   stored, but the server does not say which ones failed, so the writer bisects.
- * - `misconfigured`: 401/403 (credentials), 404 (database/bucket not found) and other 4xx that
- *   are about the request, not the data. The data is fine: retry with backoff and say loudly
+ * - `misconfigured`: 401/403 (credentials), 404 (database/bucket not found), a 400 that is not
+ *   InfluxDB's data error, and other 4xx that are about the request, not the data. The data is fine: retry with backoff and say loudly
  *   what to fix.
  * - `unavailable`: network errors, timeouts, 429 and 5xx. Retry with backoff, honouring
  *   `Retry-After`.
@@ -24,6 +24,13 @@ export type WriteOutcome =
       message: string;
       retryAfterMs?: number;
     };
+
+/**
+ * InfluxDB's wording for refused data: 1.x `partial write: …` / `unable to parse …`, 2.x
+ * `{"code":"invalid", …}` (rendered `invalid: …`), 3.x `partial write of line protocol …`.
+ */
+const DATA_ERROR =
+  /partial write|unable to parse|^invalid: |field type conflict|max-(series|values)-per|invalid (field|tag|number|boolean|timestamp)|bad timestamp|missing (fields|tag|measurement)|beyond retention/i;
 
 /** The server's error text from a v1 (`{"error"}`), v2 (`{"code","message"}`) or plain body. */
 export function serverMessage(body: string, headerError?: string): string {
@@ -58,7 +65,14 @@ export function classifyResponse(
 ): WriteOutcome {
   if (status >= 200 && status < 300) return { kind: 'written', status };
   const message = serverMessage(body, headers.influxError) || `HTTP ${status}`;
-  if (status === 400 || status === 413) return { kind: 'rejected', status, message };
+  if (status === 413) return { kind: 'rejected', status, message };
+  // Only a 400 that reads like InfluxDB judging the *data* may dead-letter lines. A 400 from
+  // something else (a proxy, a wrong URL) would otherwise bisect every body down to single lines
+  // and dead-letter all of them; treat it as a configuration problem and keep the data.
+  if (status === 400)
+    return DATA_ERROR.test(message)
+      ? { kind: 'rejected', status, message }
+      : { kind: 'misconfigured', status, message };
   if (status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(headers.retryAfter, nowMs);
     return {

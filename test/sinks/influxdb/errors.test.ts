@@ -9,7 +9,6 @@ describe('InfluxDB write response classification', () => {
   it.each([
     [204, 'written'],
     [201, 'written'],
-    [400, 'rejected'],
     [413, 'rejected'],
     [401, 'misconfigured'],
     [403, 'misconfigured'],
@@ -20,6 +19,20 @@ describe('InfluxDB write response classification', () => {
     [503, 'unavailable'],
   ])('classifies %i as %s', (status, kind) => {
     expect(classifyResponse(status, '', {}, 0).kind).toBe(kind);
+  });
+
+  it.each([
+    ['{"error":"partial write: field type conflict: input field \\"v\\" … dropped=2"}', 'rejected'],
+    ['{"error":"unable to parse \'m v=\': missing field value"}', 'rejected'],
+    [
+      '{"error":"partial write: max-series-per-database limit exceeded: (100) dropped=150"}',
+      'rejected',
+    ],
+    ['{"code":"invalid","message":"unable to parse line 3"}', 'rejected'],
+    ['<html><body>400 Bad Request</body></html>', 'misconfigured'],
+    ['{"error":"invalid consistency level"}', 'misconfigured'],
+  ])('classifies a 400 with body %s as %s', (body, kind) => {
+    expect(classifyResponse(400, body, {}, 0).kind).toBe(kind);
   });
 
   it('reads the message from v1 JSON, v2 JSON, plain text or the X-Influxdb-Error header', () => {
