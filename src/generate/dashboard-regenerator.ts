@@ -51,52 +51,65 @@ export function createDashboardRegenerator(
     'Regenerations that failed (files or push), by stage',
     ['stage'],
   );
-  let last: string | undefined;
+  // Files and push are tracked apart: a Grafana outage must not stop the files from
+  // following the fleet, and a failed push is retried at every poll until it lands.
+  let written: string | undefined;
+  let pushed: string | undefined;
+  let pushFailing = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  const pushWanted = Boolean(g.url && g.token);
 
   const regenerate = async () => {
     const model = { rollupInterval: config.rollup.interval, ...opts.model() };
     const fingerprint = modelFingerprint(model);
-    if (fingerprint === last) return;
+    if (fingerprint === written && (!pushWanted || fingerprint === pushed)) return;
     const artefacts = generateArtefacts(model, generateOptions(config));
-    try {
-      const w = await writeArtefacts(g.out_dir, artefacts.files);
-      last = fingerprint;
-      runs.inc();
-      deps.log.info(
-        {
-          event: 'dashboards_regenerated',
-          dir: g.out_dir,
-          roles: dashboardRoles(model).length,
-          written: w.written.length,
-          removed: w.removed.length,
-        },
-        'dashboards regenerated',
-      );
-    } catch (err) {
-      failures.inc({ stage: 'files' });
-      deps.log.warn(
-        { event: 'dashboards_regeneration_failed', stage: 'files', err: (err as Error).message },
-        'could not write generated dashboards; will retry',
-      );
-      return;
+    if (fingerprint !== written) {
+      try {
+        const w = await writeArtefacts(g.out_dir, artefacts.files);
+        written = fingerprint;
+        runs.inc();
+        deps.log.info(
+          {
+            event: 'dashboards_regenerated',
+            dir: g.out_dir,
+            roles: dashboardRoles(model).length,
+            written: w.written.length,
+            removed: w.removed.length,
+          },
+          'dashboards regenerated',
+        );
+      } catch (err) {
+        failures.inc({ stage: 'files' });
+        deps.log.warn(
+          { event: 'dashboards_regeneration_failed', stage: 'files', err: (err as Error).message },
+          'could not write generated dashboards; will retry',
+        );
+        return;
+      }
     }
-    if (!g.url || !g.token) return;
+    if (!pushWanted || fingerprint === pushed) return;
     try {
       await pushDashboards(
-        createGrafanaClient({ url: g.url, token: g.token }),
+        createGrafanaClient({ url: g.url!, token: g.token! }),
         artefacts.dashboards,
         { folderUid: g.folder_uid, folderTitle: g.folder_title },
         deps,
       );
+      pushed = fingerprint;
+      if (pushFailing)
+        deps.log.info({ event: 'dashboards_push_recovered' }, 'Grafana push succeeded again');
+      pushFailing = false;
     } catch (err) {
       failures.inc({ stage: 'push' });
-      // Files are written; the push is retried at the next change or restart.
-      deps.log.warn(
-        { event: 'dashboards_regeneration_failed', stage: 'push', err: (err as Error).message },
-        'could not push regenerated dashboards to Grafana',
-      );
+      // One line per outage, not one per poll; the counter shows every attempt.
+      if (!pushFailing)
+        deps.log.warn(
+          { event: 'dashboards_regeneration_failed', stage: 'push', err: (err as Error).message },
+          'could not push regenerated dashboards to Grafana; retrying every poll',
+        );
+      pushFailing = true;
     }
   };
 

@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { createDashboardRegenerator } from '../../src/generate/dashboard-regenerator.ts';
 import type { GenerationModel } from '../../src/generate/model.ts';
 import { metricValue, testDeps } from '../helpers/deps.ts';
+import { startFakeGrafana } from '../helpers/grafana-api.ts';
 import { scenarioModel } from './fleet-scenario.ts';
 
 let dir: string;
@@ -74,5 +75,47 @@ describe('dashboard regenerator', () => {
     expect(
       await metricValue(deps, 'fleetline_generate_regeneration_errors_total', { stage: 'files' }),
     ).toBe(1);
+  });
+
+  it('pushes to Grafana when configured and retries a failed push at every poll', async () => {
+    // Grafana is down when the service starts, and comes back on the same address.
+    const probe = await startFakeGrafana({ token: 'glsa_t' });
+    const port = Number(new URL(probe.url).port);
+    await probe.stop();
+    const { config } = parseConfig({
+      grafana: { regenerate: true, out_dir: join(dir, 'push'), url: probe.url, token: 'glsa_t' },
+    });
+    const deps = testDeps();
+    const regen = createDashboardRegenerator(config, deps, {
+      model: () => scenarioModel,
+      pollMs: 30,
+    });
+    await regen.start();
+    const grafana = await (async () => {
+      try {
+        expect(await roleFiles(join(dir, 'push'))).toBe(1);
+        expect(
+          await metricValue(deps, 'fleetline_generate_regeneration_errors_total', {
+            stage: 'push',
+          }),
+        ).toBeGreaterThanOrEqual(1);
+        return await startFakeGrafana({ token: 'glsa_t', port });
+      } catch (err) {
+        await regen.stop();
+        throw err;
+      }
+    })();
+    try {
+      await expect.poll(() => grafana.dashboards.size, { timeout: 3000, interval: 30 }).toBe(3);
+      // Pushed once; later polls with an unchanged model do not push again.
+      const posts = () => grafana.requests.filter((r) => r === 'POST /api/dashboards/db').length;
+      const n = posts();
+      await new Promise((r) => setTimeout(r, 150));
+      expect(posts()).toBe(n);
+      expect(await metricValue(deps, 'fleetline_generate_regenerations_total')).toBe(1);
+    } finally {
+      await regen.stop();
+      await grafana.stop();
+    }
   });
 });

@@ -21,6 +21,8 @@ export interface FakeGrafanaOptions {
   token: string;
   /** Tokens that authenticate but may only read (Viewer). */
   readOnlyTokens?: string[];
+  /** Listen on this port (to bring a "restarted" Grafana back on the same URL); default 0. */
+  port?: number;
 }
 
 export interface StoredDashboard {
@@ -168,7 +170,7 @@ export async function startFakeGrafana(opts: FakeGrafanaOptions): Promise<FakeGr
       res.writeHead(500).end(JSON.stringify({ message: err.message }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     ...state,
