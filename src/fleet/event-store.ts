@@ -52,12 +52,18 @@ const MIGRATIONS = [
 
 export function createEventStore(store: Store): EventStore {
   store.migrate('fleet-events', MIGRATIONS);
+  // Prepared once per open database (the store can be stopped and started again).
+  const inserts = new WeakMap<Store['db'], ReturnType<Store['db']['prepare']>>();
   return {
     append(events) {
       if (events.length === 0) return;
-      const insert = store.db.prepare(
-        'INSERT OR IGNORE INTO fleet_events (id, time, kind, role, body) VALUES (?, ?, ?, ?, ?)',
-      );
+      let insert = inserts.get(store.db);
+      if (!insert) {
+        insert = store.db.prepare(
+          'INSERT OR IGNORE INTO fleet_events (id, time, kind, role, body) VALUES (?, ?, ?, ?, ?)',
+        );
+        inserts.set(store.db, insert);
+      }
       store.db.transaction(() => {
         for (const e of events) insert.run(e.id, e.time, e.kind, e.role, JSON.stringify(e));
       })();

@@ -83,22 +83,41 @@ export function createFleetLabeller(
     },
   );
 
-  const relabelled = new WeakMap<Labels, Labels | null>();
-  const relabelCached = (labels: Labels): Labels | null => {
-    let out = relabelled.get(labels);
-    if (out === undefined) {
-      const r = relabel(labels);
-      out = r === null ? null : Object.freeze(r);
-      relabelled.set(labels, out);
+  const relabelOf = (labels: Labels): Labels | null => {
+    const r = relabel(labels);
+    return r === null ? null : Object.freeze(r);
+  };
+  const unknownRelabelled = relabelOf(UNKNOWN_LABELS);
+  // relabel is pure: its result is memoised on the span, so the rules run once per instance
+  // span rather than once per record.
+  const relabelSpan = (span: Span): Labels | null => {
+    const memo = span.memo;
+    if (memo !== undefined && memo.fn === relabel) return memo.labels;
+    const labels = relabelOf(span.labels);
+    span.memo = { fn: relabel, labels };
+    return labels;
+  };
+
+  // Consecutive records mostly come from the same agent: remember the last claim's span while
+  // the record's time stays inside it.
+  let lastKey: string | undefined;
+  let lastSpan: Span | undefined;
+  const lookup = (key: string, atMs: number): Span | undefined => {
+    if (key === lastKey && lastSpan !== undefined && atMs >= lastSpan.from && atMs < lastSpan.to)
+      return lastSpan;
+    const span = registry.lookup(key, atMs);
+    if (span !== undefined) {
+      lastKey = key;
+      lastSpan = span;
     }
-    return out;
+    return span;
   };
 
   /** Entries relabel dropped, per batch; allocated only when a drop happens. */
   const drops = new WeakMap<Batch, Set<Entry>>();
 
   const label = (batch: Batch, e: Entry, span: Span | undefined, atMs: number) => {
-    const out = relabelCached(span ? span.labels : UNKNOWN_LABELS);
+    const out = span ? relabelSpan(span) : unknownRelabelled;
     if (out === null) {
       let set = drops.get(batch);
       if (!set) {
@@ -132,7 +151,7 @@ export function createFleetLabeller(
     for (const i of pending) {
       const e = batch.entries[i]!;
       const t = entryTimeMs(e);
-      const r = resolveIdentity(e, batch.origin, keys, registry.lookup, t);
+      const r = resolveIdentity(e, batch.origin, keys, lookup, t);
       if (typeof r === 'object' && r !== null) label(batch, e, r, t);
       else rest.push(i);
     }
@@ -165,6 +184,8 @@ export function createFleetLabeller(
   };
 
   const onRegistryChange = () => {
+    lastKey = undefined;
+    lastSpan = undefined;
     if (held.length === 0) return;
     // Deferred: the registry calls listeners from inside observe().
     queueMicrotask(() => {
@@ -198,7 +219,7 @@ export function createFleetLabeller(
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const t = entryTimeMs(e);
-      const r = resolveIdentity(e, origin, keys, registry.lookup, t);
+      const r = resolveIdentity(e, origin, keys, lookup, t);
       if (seen && reporter && r !== null) {
         const o = reporter.report(e.record, typeof r === 'string' ? r : r.instanceId, t);
         if (o) seen.push(o);

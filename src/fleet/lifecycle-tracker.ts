@@ -4,7 +4,10 @@
  *   step(state, change, settings) → { state, events }
  *
  * No I/O, no clock, no logger: time comes from the change itself, so replaying the same changes
- * gives the same events (with the same ids). The registry feeds it what it changed (a member
+ * gives the same events (with the same ids). The registry owns membership and reports each
+ * launch/termination exactly once, so the tracker keeps member *counts* per version, which
+ * keeps a step O(1) in the role's size (an EC2 first listing of 10,000 instances is 10,000
+ * steps). The registry feeds it what it changed (a member
  * launched, terminated or moved to another version) and deploy announcements; the tracker
  * pairs terminations and launches of one role within the replace window into `replace` events
  * and follows a role's members from one version to the next as a rollout.
@@ -80,8 +83,8 @@ interface Rollout {
 }
 
 export interface RoleTrack {
-  /** Live members: instance id → version. */
-  members: Record<string, string>;
+  /** Live members per version. Counts, not ids: a step must stay O(1) in the role's size. */
+  versions: Record<string, number>;
   pendingTerminations: PendingTermination[];
   pendingLaunches: PendingLaunch[];
   rollout?: Rollout;
@@ -117,7 +120,7 @@ export function step(
   const prev = state.roles[change.role];
   const track: RoleTrack = prev
     ? {
-        members: { ...prev.members },
+        versions: { ...prev.versions },
         pendingTerminations: prev.pendingTerminations.filter(
           (p) => change.at - p.at <= settings.replaceWindowMs,
         ),
@@ -126,15 +129,14 @@ export function step(
         ),
         ...(prev.rollout ? { rollout: { ...prev.rollout } } : {}),
       }
-    : { members: {}, pendingTerminations: [], pendingLaunches: [] };
+    : { versions: {}, pendingTerminations: [], pendingLaunches: [] };
   const events: LifecycleEvent[] = [];
   const role = change.role;
 
   switch (change.kind) {
     case 'launch': {
-      if (track.members[change.instanceId] !== undefined) return { state, events };
-      const before = { ...track.members };
-      track.members[change.instanceId] = change.version;
+      const before = new Set(liveVersions(track));
+      add(track, change.version, 1);
       events.push(
         makeEvent({
           kind: 'launch',
@@ -151,9 +153,11 @@ export function step(
         const old = track.pendingTerminations.splice(idx, 1)[0]!;
         // A one-member role replaced terminate-first has no other member left; its
         // predecessor's version is what the rollout moves away from.
-        before[`~${old.instanceId}`] = old.version;
+        before.add(old.version);
         events.push(replaceEvent(role, change.at, old, change, change.slot, old.cause));
-      } else {
+      } else if ([...before].some((v) => v !== change.version)) {
+        // Only a launch of a version the role does not all run yet can be the first half of a
+        // surge-first replacement; the initial members of a fleet are not.
         track.pendingLaunches.push({
           instanceId: change.instanceId,
           version: change.version,
@@ -165,9 +169,8 @@ export function step(
       break;
     }
     case 'terminate': {
-      if (track.members[change.instanceId] === undefined) return { state, events };
-      const before = { ...track.members };
-      delete track.members[change.instanceId];
+      const before = new Set(liveVersions(track));
+      add(track, change.version, -1);
       events.push(
         makeEvent({
           kind: 'terminate',
@@ -202,9 +205,9 @@ export function step(
       break;
     }
     case 'version_change': {
-      if (track.members[change.instanceId] === undefined) return { state, events };
-      const before = { ...track.members };
-      track.members[change.instanceId] = change.newVersion;
+      const before = new Set(liveVersions(track));
+      add(track, change.oldVersion, -1);
+      add(track, change.newVersion, 1);
       events.push(...rolloutEvents(track, before, change.newVersion, change.at, role));
       break;
     }
@@ -255,22 +258,31 @@ function replaceEvent(
   });
 }
 
+function liveVersions(track: RoleTrack): string[] {
+  return Object.keys(track.versions).filter((v) => (track.versions[v] ?? 0) > 0);
+}
+
+function add(track: RoleTrack, version: string, n: number): void {
+  const next = (track.versions[version] ?? 0) + n;
+  if (next > 0) track.versions[version] = next;
+  else delete track.versions[version];
+}
+
 function rolloutEvents(
   track: RoleTrack,
-  before: Record<string, string>,
+  before: Set<string>,
   arrived: string | undefined,
   at: number,
   role: string,
 ): LifecycleEvent[] {
-  const members = Object.values(track.members);
-  const total = members.length;
+  const total = Object.values(track.versions).reduce((a, b) => a + b, 0);
+  const count = (v: string) => track.versions[v] ?? 0;
   const events: LifecycleEvent[] = [];
-  const beforeVersions = Object.values(before);
-  if (!track.rollout && arrived !== undefined && !beforeVersions.includes(arrived)) {
-    const others = members.filter((v) => v !== arrived);
-    if (others.length > 0 || beforeVersions.length > 0) {
-      const from = mostCommon(others.length > 0 ? others : beforeVersions);
-      const done = members.filter((v) => v === arrived).length;
+  if (!track.rollout && arrived !== undefined && !before.has(arrived)) {
+    const others = liveVersions(track).filter((v) => v !== arrived);
+    if (others.length > 0 || before.size > 0) {
+      const from = mostCommon(others.length > 0 ? others : [...before], track.versions);
+      const done = count(arrived);
       track.rollout = { from, to: arrived, startedAt: at, done };
       events.push(
         makeEvent({
@@ -289,7 +301,7 @@ function rolloutEvents(
   }
   const r = track.rollout;
   if (!r) return events;
-  const done = members.filter((v) => v === r.to).length;
+  const done = count(r.to);
   if (total > 0 && done === total) {
     events.push(finishEvent(track, role, at, done, total, 'finished'));
   } else if (done === 0) {
@@ -332,13 +344,14 @@ function finishEvent(
   });
 }
 
-function mostCommon(values: string[]): string {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  let best = values[0] ?? '';
-  let n = 0;
-  // Ties break by name so the choice does not depend on member order.
-  for (const [v, c] of counts) if (c > n || (c === n && v < best)) [best, n] = [v, c];
+function mostCommon(candidates: string[], counts: Record<string, number>): string {
+  let best = candidates[0] ?? '';
+  let n = -1;
+  // Ties break by name so the choice does not depend on arrival order.
+  for (const v of candidates) {
+    const c = counts[v] ?? 0;
+    if (c > n || (c === n && v < best)) [best, n] = [v, c];
+  }
   return best;
 }
 

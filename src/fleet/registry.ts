@@ -60,6 +60,13 @@ export interface Span {
   readonly slot: number;
   /** role, version, slot and configured extras; shared and frozen: treat as read-only. */
   labels: Labels;
+  /**
+   * The labelling stage's memo of `relabel(labels)` for this span (relabel is pure, so the
+   * result only changes when `labels` or the function does). Reset whenever labels change.
+   */
+  memo?: { fn: unknown; labels: Labels | null } | undefined;
+  /** Latest event time of a record seen in this span (kept here: the span is hot in cache). */
+  seenAt?: number;
   readonly instance: InstanceRecord;
 }
 
@@ -202,8 +209,10 @@ export function createFleetRegistry(
     return Object.freeze(labels);
   };
 
-  const addressKeysOf = (f: InstanceRecord['facts']): string[] => {
-    const keys = new Set<string>();
+  // The instance id is one of the keys too, so a lookup is a single Map probe whatever the
+  // record names its instance by.
+  const addressKeysOf = (id: string, f: InstanceRecord['facts']): string[] => {
+    const keys = new Set<string>([id]);
     if (f.privateIp) {
       keys.add(f.privateIp);
       keys.add(`ip-${f.privateIp.replaceAll('.', '-')}`);
@@ -224,7 +233,7 @@ export function createFleetRegistry(
       if (rest.length) byAddress.set(k, rest);
       else byAddress.delete(k);
     }
-    rec.addressKeys = addressKeysOf(rec.facts);
+    rec.addressKeys = addressKeysOf(rec.instanceId, rec.facts);
     for (const k of rec.addressKeys) {
       const list = byAddress.get(k);
       if (list) list.push(rec);
@@ -242,6 +251,21 @@ export function createFleetRegistry(
   };
 
   const current = (rec: InstanceRecord): Span => rec.spans[rec.spans.length - 1]!;
+
+  const lastSeen = (rec: InstanceRecord): number | undefined => {
+    let t = rec.lastSeenAt;
+    for (const s of rec.spans)
+      if (s.seenAt !== undefined && (t === undefined || s.seenAt > t)) t = s.seenAt;
+    return t;
+  };
+
+  /**
+   * Hot path memo: key → the span it resolved to last. Valid while the asked time lies inside
+   * the span; cleared whenever an observation changes anything, so it is never stale. It saves
+   * the walk key → list → instance → spans → span, which is what costs under cache pressure.
+   */
+  const hot = new Map<string, Span>();
+  const HOT_MAX = 200_000;
 
   const spanAt = (rec: InstanceRecord, t: number): Span => {
     const spans = rec.spans;
@@ -405,6 +429,7 @@ export function createFleetRegistry(
       reindex(rec);
       const span = current(rec);
       span.labels = labelsFor(rec, span.role, span.version, span.slot);
+      span.memo = undefined;
       pass.dirty.add(rec);
       pass.changed = true;
     }
@@ -491,13 +516,8 @@ export function createFleetRegistry(
 
   // ---- persistence ------------------------------------------------------------------------
 
-  const persist = (
-    dirty: Set<InstanceRecord>,
-    events: LifecycleEvent[],
-    trackerChanged: boolean,
-  ) => {
-    const db = store.db;
-    const upsertInstance = db.prepare(
+  const prepare = (db: Store['db']) => ({
+    upsertInstance: db.prepare(
       `INSERT INTO registry_instances
          (instance_id, facts, launched_at, terminated_at, sources, role_source, last_seen_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -505,16 +525,27 @@ export function createFleetRegistry(
          launched_at = excluded.launched_at, terminated_at = excluded.terminated_at,
          sources = excluded.sources, role_source = excluded.role_source,
          last_seen_at = excluded.last_seen_at`,
-    );
-    const deleteSpans = db.prepare('DELETE FROM registry_spans WHERE instance_id = ?');
-    const insertSpan = db.prepare(
+    ),
+    deleteSpans: db.prepare('DELETE FROM registry_spans WHERE instance_id = ?'),
+    insertSpan: db.prepare(
       `INSERT INTO registry_spans (instance_id, valid_from, valid_to, role, version, slot)
        VALUES (?, ?, ?, ?, ?, ?)`,
-    );
-    const saveTracker = db.prepare(
+    ),
+    saveTracker: db.prepare(
       `INSERT INTO registry_tracker (id, state) VALUES (1, ?)
        ON CONFLICT (id) DO UPDATE SET state = excluded.state`,
-    );
+    ),
+  });
+  let stmts: ReturnType<typeof prepare> | undefined;
+
+  const persist = (
+    dirty: Set<InstanceRecord>,
+    events: LifecycleEvent[],
+    trackerChanged: boolean,
+  ) => {
+    const db = store.db;
+    stmts ??= prepare(db);
+    const { upsertInstance, deleteSpans, insertSpan, saveTracker } = stmts;
     db.transaction(() => {
       for (const rec of dirty) {
         upsertInstance.run(
@@ -524,7 +555,7 @@ export function createFleetRegistry(
           rec.terminatedAt ?? null,
           JSON.stringify([...rec.sources]),
           rec.roleSource,
-          rec.lastSeenAt ?? null,
+          lastSeen(rec) ?? null,
         );
         deleteSpans.run(rec.instanceId);
         for (const s of rec.spans)
@@ -601,6 +632,7 @@ export function createFleetRegistry(
     const pass: Pass = { events: [], dirty: new Set(), changed: false };
     for (const o of observations) apply(pass, o);
     if (pass.dirty.size === 0 && !pass.changed) return;
+    hot.clear();
     persist(pass.dirty, pass.events, pass.events.length > 0 || pass.changed);
     for (const e of pass.events) {
       emitted.inc({ kind: e.kind });
@@ -623,11 +655,12 @@ export function createFleetRegistry(
     const now = deps.clock.now();
     const gone: Observation[] = [];
     for (const rec of byId.values()) {
-      if (rec.terminatedAt !== undefined || rec.lastSeenAt === undefined) continue;
-      if (now - rec.lastSeenAt > idleMs)
+      const seen = lastSeen(rec);
+      if (rec.terminatedAt !== undefined || seen === undefined) continue;
+      if (now - seen > idleMs)
         gone.push({
           kind: 'terminated',
-          at: rec.lastSeenAt,
+          at: seen,
           instanceId: rec.instanceId,
           source: 'records',
         });
@@ -663,11 +696,14 @@ export function createFleetRegistry(
           'UPDATE registry_instances SET last_seen_at = ? WHERE instance_id = ?',
         );
         store.db.transaction(() => {
-          for (const r of byId.values())
-            if (r.lastSeenAt !== undefined) update.run(r.lastSeenAt, r.instanceId);
+          for (const r of byId.values()) {
+            const seen = lastSeen(r);
+            if (seen !== undefined) update.run(seen, r.instanceId);
+          }
         })();
       }
       started = false;
+      stmts = undefined;
     },
   });
 
@@ -687,7 +723,7 @@ export function createFleetRegistry(
       ...(rec.facts.privateDns !== undefined ? { privateDns: rec.facts.privateDns } : {}),
       ...(rec.facts.attributes ? { attributes: { ...rec.facts.attributes } } : {}),
       ...(rec.terminatedAt !== undefined ? { terminatedAt: rec.terminatedAt } : {}),
-      ...(rec.lastSeenAt !== undefined ? { lastSeenAt: rec.lastSeenAt } : {}),
+      ...(lastSeen(rec) !== undefined ? { lastSeenAt: lastSeen(rec) } : {}),
     };
   };
 
@@ -704,17 +740,23 @@ export function createFleetRegistry(
     ...lifecycle,
     observe,
     lookup(key, atMs) {
-      let rec = byId.get(key) ?? byAddressAt(key, atMs);
+      const memo = hot.get(key);
+      if (memo !== undefined && atMs >= memo.from && atMs < memo.to) return memo;
+      let rec = byAddressAt(key, atMs);
       if (!rec) {
         const lower = key.toLowerCase();
         if (lower !== key) rec = byAddressAt(lower, atMs);
         if (!rec) return undefined;
       }
-      return spanAt(rec, atMs);
+      const span = spanAt(rec, atMs);
+      if (atMs >= span.from && atMs < span.to) {
+        if (hot.size >= HOT_MAX) hot.clear();
+        hot.set(key, span);
+      }
+      return span;
     },
     noteSeen(span, atMs) {
-      const rec = span.instance;
-      if (rec.lastSeenAt === undefined || atMs > rec.lastSeenAt) rec.lastSeenAt = atMs;
+      if (span.seenAt === undefined || atMs > span.seenAt) span.seenAt = atMs;
     },
     roles() {
       const out: RoleModel[] = [];
