@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Entry } from '../../src/core/entry.ts';
 import { InfluxWriterStoppedError } from '../../src/sinks/influxdb/errors.ts';
 import { createInfluxWriter } from '../../src/sinks/influxdb/writer.ts';
 import type { Store } from '../../src/store/sqlite.ts';
@@ -6,6 +7,7 @@ import { metricValue, testDeps } from '../helpers/deps.ts';
 import { type Influxd, startInfluxd } from '../helpers/influxd.ts';
 import {
   capturedLog,
+  LABELS,
   logEntries,
   SCHEMA,
   settlesWithin,
@@ -14,7 +16,10 @@ import {
   writerConfig,
 } from '../sinks/influxdb/writer-fixture.ts';
 
-/** A private InfluxDB 1.6.7 with authentication on, so the writer's basic auth is real too. */
+/**
+ * A private InfluxDB 1.6.7 with authentication on (so the writer's basic auth is real too) and a
+ * low `max-values-per-tag`, to see a cardinality rejection.
+ */
 describe('InfluxDB writer through an outage of a private, authenticated InfluxDB', () => {
   let influxd: Influxd;
   let store: Store;
@@ -32,7 +37,9 @@ describe('InfluxDB writer through an outage of a private, authenticated InfluxDB
   };
 
   beforeAll(async () => {
-    influxd = await startInfluxd({ env: { INFLUXDB_HTTP_AUTH_ENABLED: 'true' } });
+    influxd = await startInfluxd({
+      env: { INFLUXDB_HTTP_AUTH_ENABLED: 'true', INFLUXDB_DATA_MAX_VALUES_PER_TAG: '50' },
+    });
     // With auth on and no users yet, 1.x accepts exactly this statement unauthenticated.
     await fetch(`${influxd.url}/query`, {
       method: 'POST',
@@ -104,5 +111,58 @@ describe('InfluxDB writer through an outage of a private, authenticated InfluxDB
       /401: authorization failed.*check influxdb.username\/password\/token/,
     );
     expect(w.deadLetters()).toEqual([]);
+  });
+
+  it('dead-letters exactly the points refused by the max-values-per-tag limit', async () => {
+    const deps = testDeps();
+    const w = createInfluxWriter(
+      writerConfig({
+        url: influxd.url,
+        database: 'cardinality',
+        username: 'admin',
+        password: 'pw',
+      }),
+      SCHEMA,
+      deps,
+      { store },
+    );
+    await w.start();
+    try {
+      const point = (i: number): Entry => ({
+        tag: 'disk',
+        sec: 1_700_000_000,
+        nsec: 0,
+        record: { used: i },
+        tags: { device: `sd${i}` },
+        labels: LABELS,
+      });
+      // The limit is checked against the count before a batch: 45 values pass, then 5 more
+      // pass (45 < 50), then every new value is refused.
+      await w.deliver([
+        spooledBatch(
+          Array.from({ length: 45 }, (_, i) => point(i)),
+          10,
+          10_000,
+        ),
+      ]);
+      await w.deliver([
+        spooledBatch(
+          Array.from({ length: 5 }, (_, i) => point(45 + i)),
+          11,
+          10_045,
+        ),
+      ]);
+      const mixed = [point(0), point(60), point(1), point(61)];
+      await w.deliver([spooledBatch(mixed, 12, 10_050)]);
+      const dead = w.deadLetters();
+      expect(dead.map((d) => d.line.match(/device=(sd\d+)/)?.[1]).sort()).toEqual(['sd60', 'sd61']);
+      expect(dead[0]?.reason).toMatch(
+        /max-values-per-tag limit exceeded \(5\d\/50\): measurement="disk" tag="device"/,
+      );
+      const res = await query('SELECT count(used) FROM disk', 'cardinality');
+      expect(res.results[0]?.series?.[0]?.values[0]?.[1]).toBe(52);
+    } finally {
+      await w.stop();
+    }
   });
 });
