@@ -193,7 +193,8 @@ export function flattenFields(
   skip?: readonly string[],
 ): Record<string, FieldScalar> {
   for (const k in record) {
-    if (skip?.includes(k)) continue;
+    // An empty key has no line-protocol form; dropping it here lets `_count` cover the point.
+    if (k === '' || skip?.includes(k)) continue;
     const v = record[k];
     if (v === undefined) continue;
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)) {

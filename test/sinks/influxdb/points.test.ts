@@ -154,4 +154,9 @@ describe('point schema', () => {
     expect(points).toEqual([]);
     expect(unencodable.map((u) => u.reason)).toEqual(['entry has an empty tag: no measurement']);
   });
+
+  it('drops empty record keys and falls back to _count', () => {
+    const entry: Entry = { tag: 'z', sec: T, nsec: 0, record: { '': 'x', n: null } };
+    expect(toLines(spooled([entry], 0), schema)).toEqual([`z _count=1i ${T}000000000`]);
+  });
 });
