@@ -4,9 +4,12 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { systemClock } from '../core/deps.ts';
+import { DASHBOARDS_USAGE, runDashboards } from '../generate/cli-dashboards.ts';
+import { INVENTORY_USAGE, runInventory } from '../generate/cli-inventory.ts';
 import { runSimulate, SIMULATE_USAGE } from '../simulate/cli.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { DEMO_USAGE, runDemo } from './demo.ts';
+import { loadOfflineEvents, loadOfflineModel } from './offline-model.ts';
 import { serve } from './serve.ts';
 
 export interface Command {
@@ -23,6 +26,18 @@ export const COMMANDS: Record<string, Command> = {
       const { values } = parseFlags(argv, { config: { type: 'string', short: 'c' } });
       return serve({ config: values.config });
     },
+  },
+  dashboards: {
+    summary:
+      'generate Grafana dashboards, alert rules and provisioning (--push upserts into Grafana)',
+    usage: DASHBOARDS_USAGE,
+    run: (argv) =>
+      runDashboards(argv, { loadModel: loadOfflineModel, loadEvents: loadOfflineEvents }),
+  },
+  inventory: {
+    summary: 'dynamic inventory from the fleet registry: Ansible JSON, ssh_config, host list',
+    usage: INVENTORY_USAGE,
+    run: (argv) => runInventory(argv, { loadModel: loadOfflineModel }),
   },
   demo: {
     summary: 'run the service and a simulated fleet together, with a live console summary',

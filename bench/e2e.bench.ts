@@ -1,0 +1,268 @@
+/**
+ * End-to-end benchmarks of the whole service (what `fleetline serve` builds):
+ *
+ *  1. Forward ingest → fleet labelling → durable spool → ack: PackedForward chunks of 1,000
+ *     records (~7 fields) from 4 connections, each waiting for its ack. No InfluxDB. The
+ *     clients run in a child process so the service keeps its core.
+ *  2. End to end into a real InfluxDB 1.6.7: the same records through fleetline until every
+ *     point is written, against writing the same number of pre-encoded lines straight to the
+ *     same InfluxDB (5,000-line bodies, keep-alive) in the same run. Reported as a ratio.
+ *  3. Peak RSS of the process.
+ *
+ * Run: npx tsx bench/e2e.bench.ts (about a minute). Needs Debian's influxd for part 2.
+ */
+
+import { fork } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExtData, encode } from '@msgpack/msgpack';
+import { createService } from '../src/cli/service.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { systemClock } from '../src/core/deps.ts';
+import { startAll, stopAll } from '../src/core/lifecycle.ts';
+import { silentLogger } from '../src/telemetry/logger.ts';
+import { createMetricsRegistry } from '../src/telemetry/metrics.ts';
+import { startInfluxd } from '../test/helpers/influxd.ts';
+
+const RECORDS = 1000;
+
+function chunk(conn: number, id: number, baseSec: number): Buffer {
+  const methods = ['GET', 'POST', 'PUT', 'DELETE'];
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < RECORDS; i++) {
+    const t = new Uint8Array(8);
+    const v = new DataView(t.buffer);
+    v.setUint32(0, baseSec + id);
+    v.setUint32(4, i * 1000);
+    const inst = (conn * 10 + (i % 10)).toString(16).padStart(16, '0');
+    parts.push(
+      encode([
+        new ExtData(0, t),
+        {
+          instance_id: `i-0${inst}`,
+          role: `role${conn}`,
+          version: '1.0.0',
+          level: i % 50 === 0 ? 'error' : 'info',
+          method: methods[i % 4],
+          path: `/api/v1/items/${i % 997}`,
+          status: i % 50 === 0 ? 500 : 200,
+          reqtime: (i % 300) / 1000 + 0.0005,
+          message: `request ${i} served from cache shard ${i % 16}`,
+        },
+      ]),
+    );
+  }
+  const entries = Buffer.concat(parts);
+  const head = Buffer.from([0x93, 0xaa, ...Buffer.from('app.access'), 0xdb, 0, 0, 0, 0]);
+  head.writeUInt32BE(entries.length, head.length - 4);
+  const option = encode({
+    size: RECORDS,
+    chunk: `c-${conn}-${String(id).padStart(8, '0')}-abcdefghij\n`,
+  });
+  return Buffer.concat([head, entries, option]);
+}
+
+/** Worker: 4 connections, each sends `chunks` frames one at a time, waiting for each ack. */
+async function client(
+  port: number,
+  chunks: number,
+  baseSec: number,
+  ready: () => Promise<void>,
+): Promise<void> {
+  // Encode everything first: the measurement starts when the parent says go.
+  const all = [0, 1, 2, 3].map((conn) =>
+    Array.from({ length: chunks }, (_, i) => chunk(conn, i, baseSec)),
+  );
+  await ready();
+  await Promise.all(
+    [0, 1, 2, 3].map(
+      (conn) =>
+        new Promise<void>((resolve, reject) => {
+          const frames = all[conn]!;
+          const ackLen = encode({ ack: `c-${conn}-00000000-abcdefghij\n` }).length;
+          const s = net.connect(port, '127.0.0.1');
+          let next = 0;
+          let got = 0;
+          s.on('connect', () => s.write(frames[next++]!));
+          s.on('data', (d) => {
+            got += d.length;
+            while (got >= ackLen) {
+              got -= ackLen;
+              if (next < frames.length) s.write(frames[next++]!);
+              else {
+                s.end();
+                return;
+              }
+            }
+          });
+          s.on('close', () => resolve());
+          s.on('error', reject);
+        }),
+    ),
+  );
+}
+
+if (process.env.BENCH_CLIENT) {
+  const { port, chunks, baseSec } = JSON.parse(process.env.BENCH_CLIENT) as {
+    port: number;
+    chunks: number;
+    baseSec: number;
+  };
+  await client(port, chunks, baseSec, () => {
+    process.send!('ready');
+    return new Promise<void>((resolve) => process.once('message', () => resolve()));
+  });
+  process.send!('done', () => process.exit(0));
+} else {
+  // The clients run in their own process so the service keeps its core.
+  // Resolves with the wall time from "go" to the last ack, once the client has pre-encoded.
+  const runClients = (port: number, chunks: number, baseSec: number, onGo: () => void = () => {}) =>
+    new Promise<number>((resolve, reject) => {
+      const child = fork(fileURLToPath(import.meta.url), [], {
+        execArgv: ['--import', 'tsx'],
+        env: { ...process.env, BENCH_CLIENT: JSON.stringify({ port, chunks, baseSec }) },
+      });
+      let t0 = 0;
+      child.on('message', (m) => {
+        if (m === 'ready') {
+          onGo();
+          t0 = performance.now();
+          child.send('go');
+        } else if (m === 'done') resolve(performance.now() - t0);
+      });
+      child.on('exit', (code) => code !== 0 && reject(new Error(`client exited ${code}`)));
+      child.on('error', reject);
+    });
+
+  const deps = () => ({
+    log: silentLogger(),
+    clock: systemClock,
+    metrics: createMetricsRegistry({ processMetrics: false }),
+  });
+  const baseSec = Math.floor(Date.now() / 1000) - 3600;
+  const chunksPerConn = Number(process.env.BENCH_CHUNKS ?? 60);
+  const total = chunksPerConn * 4 * RECORDS;
+  console.log(
+    `node ${process.version}; ${total.toLocaleString('en-US')} records per run (4 connections × ${chunksPerConn} chunks × ${RECORDS})`,
+  );
+
+  // 1. Ingest to durable ack, no InfluxDB.
+  {
+    const { config } = parseConfig({
+      data_dir: mkdtempSync(join(tmpdir(), 'fleetline-bench-')),
+      forward: { port: 0 },
+      http: { port: 0 },
+      registry: { records: {} },
+    });
+    const svc = createService(config, deps());
+    await startAll(svc.components);
+    await runClients(svc.forward!.port(), 5, baseSec - 600); // warm-up (registers the instances)
+    let c0 = process.cpuUsage();
+    const ms = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
+      c0 = process.cpuUsage();
+    });
+    const cpu = process.cpuUsage(c0);
+    console.log(
+      `forward → spool → ack       ${Math.round((total / ms) * 1000)
+        .toLocaleString('en-US')
+        .padStart(10)} records/s wall` +
+        `  (service CPU ${(((cpu.user + cpu.system) / 1000 / ms) * 100).toFixed(0)}% of wall; ${Math.round(total / ((cpu.user + cpu.system) / 1e6)).toLocaleString('en-US')} records per service CPU-second; clients excluded)`,
+    );
+    await stopAll(svc.components);
+  }
+
+  // 2. End to end into InfluxDB, against direct writes of the same number of lines.
+  const influx = await startInfluxd();
+  try {
+    const query = (q: string) =>
+      fetch(`${influx.url}/query`, { method: 'POST', body: new URLSearchParams({ q }) }).then((r) =>
+        r.json(),
+      );
+    await query('CREATE DATABASE direct');
+    await query('CREATE DATABASE viafleetline');
+
+    // Direct: pre-encoded lines of the same shape (tags role/version/slot/level/status/method).
+    const lines: string[] = [];
+    for (let i = 0; i < total; i++) {
+      const ns =
+        BigInt(baseSec + Math.floor(i / RECORDS)) * 1_000_000_000n + BigInt((i % RECORDS) * 1000);
+      lines.push(
+        `app.access,level=info,method=GET,role=role${i % 4},slot=${i % 10},status=200,version=1.0.0 instance_id="i-0${(i % 40).toString(16).padStart(16, '0')}",message="request ${i} served from cache shard ${i % 16}",path="/api/v1/items/${i % 997}",reqtime=0.0125 ${ns}`,
+      );
+    }
+    const bodies: string[] = [];
+    for (let i = 0; i < lines.length; i += 5000) bodies.push(lines.slice(i, i + 5000).join('\n'));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    const post = (body: string) =>
+      new Promise<void>((resolve, reject) => {
+        const req = http.request(
+          `${influx.url}/write?db=direct&precision=ns`,
+          { method: 'POST', agent },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              res.statusCode === 204
+                ? resolve()
+                : reject(new Error(`direct write ${res.statusCode}`)),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const d0 = performance.now();
+    let idx = 0;
+    await Promise.all(
+      [0, 1].map(async () => {
+        while (idx < bodies.length) await post(bodies[idx++]!);
+      }),
+    );
+    const directRate = (total / (performance.now() - d0)) * 1000;
+    agent.destroy();
+
+    const { config } = parseConfig({
+      data_dir: mkdtempSync(join(tmpdir(), 'fleetline-bench-')),
+      forward: { port: 0 },
+      http: { port: 0 },
+      registry: { records: {} },
+      influxdb: { url: influx.url, database: 'viafleetline' },
+      rollup: { interval: '10s' },
+    });
+    const svc = createService(config, deps());
+    await startAll(svc.components);
+    let f0 = 0;
+    const ackedMs = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
+      f0 = performance.now();
+    });
+    for (;;) {
+      const lag = svc.spool.stats().lagEntries?.influxdb ?? svc.spool.stats().lag.influxdb ?? 0;
+      if (lag === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const deliveredMs = performance.now() - f0;
+    await stopAll(svc.components);
+    const count = (await query(
+      'SELECT count("reqtime") FROM viafleetline.autogen."app.access"',
+    )) as {
+      results: { series?: { values: [string, number][] }[] }[];
+    };
+    const written = count.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+    const viaRate = (written / deliveredMs) * 1000;
+    console.log(
+      `direct to InfluxDB          ${Math.round(directRate).toLocaleString('en-US').padStart(10)} points/s (pre-encoded, 5,000-line bodies, 2 connections)`,
+    );
+    console.log(
+      `through fleetline           ${Math.round(viaRate).toLocaleString('en-US').padStart(10)} points/s delivered (${written.toLocaleString('en-US')} points; all acked after ${(ackedMs / 1000).toFixed(1)} s, all written after ${(deliveredMs / 1000).toFixed(1)} s)`,
+    );
+    console.log(`ratio fleetline / direct    ${(viaRate / directRate).toFixed(2)}  (goal ≥ 0.8)`);
+  } finally {
+    await influx.destroy();
+  }
+  console.log(
+    `peak RSS of this process     ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+  );
+}
