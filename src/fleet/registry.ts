@@ -115,7 +115,15 @@ export interface FleetRegistryOptions {
   /** Receives every event the tracker emits (the composition root writes `fleet_events`). */
   onEvents?: (events: LifecycleEvent[]) => void;
   lifecycle?: LifecycleConfig;
+  /**
+   * How long a terminated instance is kept (late records, API) before it is forgotten; default
+   * 30 days. An option rather than a config key for now: adding `lifecycle.history` also means
+   * regenerating docs/CONFIGURATION.md.
+   */
+  historyMs?: number;
 }
+
+const DEFAULT_HISTORY_MS = 30 * 86_400_000;
 
 const MIGRATIONS = [
   `CREATE TABLE registry_instances (
@@ -155,6 +163,7 @@ export function createFleetRegistry(
   const { store, events: eventStore } = opts;
   const settings: TrackerSettings = { replaceWindowMs: parseDuration(config.replace_window) };
   const idleMs = parseDuration(opts.lifecycle?.idle_terminate ?? '0s');
+  const historyMs = opts.historyMs ?? DEFAULT_HISTORY_MS;
   const extras = config.extra_labels;
   store.migrate('registry', MIGRATIONS);
 
@@ -674,15 +683,52 @@ export function createFleetRegistry(
     }
   };
 
+  /**
+   * Forgets instances terminated longer than `historyMs` ago, in memory and in SQLite,
+   * so the registry is bounded by churn over that window rather than growing forever. Their
+   * events stay in the event store.
+   */
+  const prune = () => {
+    const cutoff = deps.clock.now() - historyMs;
+    const old: InstanceRecord[] = [];
+    for (const rec of byId.values())
+      if (rec.terminatedAt !== undefined && rec.terminatedAt < cutoff) old.push(rec);
+    if (old.length === 0) return;
+    for (const rec of old) {
+      byId.delete(rec.instanceId);
+      for (const k of rec.addressKeys) {
+        const rest = (byAddress.get(k) ?? []).filter((r) => r !== rec);
+        if (rest.length) byAddress.set(k, rest);
+        else byAddress.delete(k);
+      }
+      for (const s of rec.spans) byRole.get(s.role)?.delete(rec);
+    }
+    hot.clear();
+    const del = store.db.prepare('DELETE FROM registry_instances WHERE instance_id = ?');
+    store.db.transaction(() => {
+      for (const rec of old) del.run(rec.instanceId);
+    })();
+    deps.log.info(
+      { event: 'fleet_registry_pruned', instances: old.length },
+      'terminated instances past the history window forgotten',
+    );
+    for (const l of listeners) l();
+  };
+
+  const sweep = () => {
+    if (idleMs > 0) sweepIdle();
+    prune();
+  };
+
   const lifecycle = component('fleet-registry', {
     start() {
       load();
       started = true;
       if (queued.length) observe(queued.splice(0));
-      if (idleMs > 0) {
-        sweepTimer = setInterval(sweepIdle, Math.min(Math.max(idleMs / 4, 1000), 60_000));
-        sweepTimer.unref();
-      }
+      prune();
+      const every = idleMs > 0 ? Math.min(Math.max(idleMs / 4, 1000), 60_000) : 60_000;
+      sweepTimer = setInterval(sweep, every);
+      sweepTimer.unref();
       deps.log.info(
         { event: 'fleet_registry_loaded', instances: byId.size },
         'fleet registry loaded',

@@ -39,6 +39,7 @@ export async function openFleet(
     config?: RegistryConfig;
     deps?: Deps;
     lifecycle?: Config['lifecycle'];
+    historyMs?: number;
   } = {},
 ): Promise<Fleet> {
   const dir = opts.dir ?? tempDir();
@@ -51,6 +52,7 @@ export async function openFleet(
     events,
     onEvents: (e) => emitted.push(...e),
     ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
+    ...(opts.historyMs !== undefined ? { historyMs: opts.historyMs } : {}),
   });
   await store.start();
   await registry.start();

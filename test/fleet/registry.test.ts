@@ -129,6 +129,25 @@ describe('fleet registry', () => {
     ]);
     expect(r.liveInstances().map((i) => i.instanceId)).toEqual(['i-never-seen']);
   });
+
+  it('forgets instances terminated longer than the history window ago, in memory and on disk', async () => {
+    const clock = fakeClock(T);
+    const dir = tempDir();
+    const historyMs = 3_600_000;
+    fleet = await openFleet({ dir, deps: testDeps({ clock }), historyMs });
+    const r = fleet.registry;
+    r.observe([up('i-gone', 'web', '1'), up('i-kept', 'web', '1')]);
+    r.observe([{ kind: 'terminated', at: T + 1000, instanceId: 'i-gone', source: 'ec2' }]);
+    await fleet.stop();
+    clock.advance(2 * 3_600_000);
+    fleet = await openFleet({ dir, deps: testDeps({ clock }), historyMs });
+    expect(fleet.registry.instances().map((i) => i.instanceId)).toEqual(['i-kept']);
+    expect(fleet.registry.lookup('i-gone', T + 500)).toBeUndefined();
+    expect(fleet.store.db.prepare('SELECT count(*) AS n FROM registry_spans').get()).toEqual({
+      n: 1,
+    });
+    expect(fleet.events.query({ limit: 10, kind: 'terminate' }).events).toHaveLength(1);
+  });
 });
 
 describe('slot table', () => {
