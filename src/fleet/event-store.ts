@@ -7,6 +7,7 @@
  * (time, id) ascending; the cursor is that pair for the last event returned, so a page is
  * stable even when new events arrive between requests.
  */
+import type { Statement } from 'better-sqlite3';
 import type { Store } from '../store/sqlite.ts';
 import type { LifecycleEvent, LifecycleEventKind } from './lifecycle-event.ts';
 
@@ -53,7 +54,7 @@ const MIGRATIONS = [
 export function createEventStore(store: Store): EventStore {
   store.migrate('fleet-events', MIGRATIONS);
   // Prepared once per open database (the store can be stopped and started again).
-  const inserts = new WeakMap<Store['db'], ReturnType<Store['db']['prepare']>>();
+  const inserts = new WeakMap<Store['db'], Statement<unknown[]>>();
   return {
     append(events) {
       if (events.length === 0) return;
