@@ -48,10 +48,14 @@ export function requestRateQuery(cat: SignalCatalog, scope: QueryScope): string 
   return `SELECT sum("events") ${perSecond} AS "rate" FROM "fleet_rollup" WHERE ${scope.where}${requestFilter(cat)} AND $timeFilter ${groupBy(scope, '0')}`;
 }
 
-/** 5xx share of requests; with no request measurement, error-level share of all events. */
+/**
+ * 5xx share of requests; with no request measurement, error-level share of all events.
+ * `fill(0)`: an interval without a single 5xx has no `status_5xx` field at all, and InfluxQL
+ * would make the ratio null there — a gap in the line exactly when things are fine.
+ */
 export function errorRatioQuery(cat: SignalCatalog, scope: QueryScope): string {
   const errors = cat.requestMeasurements.length > 0 ? '"status_5xx"' : '"level_error"';
-  return `SELECT sum(${errors}) / sum("events") AS "error_ratio" FROM "fleet_rollup" WHERE ${scope.where}${requestFilter(cat)} AND $timeFilter ${groupBy(scope, 'none')}`;
+  return `SELECT sum(${errors}) / sum("events") AS "error_ratio" FROM "fleet_rollup" WHERE ${scope.where}${requestFilter(cat)} AND $timeFilter ${groupBy(scope, '0')}`;
 }
 
 /**
