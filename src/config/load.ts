@@ -11,6 +11,8 @@ import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { RelabelConfigError } from '../relabel/errors.ts';
+import { compileRules } from '../relabel/rules.ts';
 import { applyEnv, envKeys } from './env.ts';
 import { ConfigError } from './errors.ts';
 import { type Config, ConfigSchema } from './schema.ts';
@@ -148,20 +150,14 @@ function join(base: string, key: string): string {
 /** Checks the schema cannot express. */
 function semanticProblems(config: Config): string[] {
   const problems: string[] = [];
-  config.relabel.forEach((rule, i) => {
-    try {
-      new RegExp(`^(?:${rule.regex})$`, 'u');
-    } catch (err) {
-      problems.push(`relabel[${i}].regex: does not compile: ${(err as Error).message}`);
-    }
-    const needsTarget = ['replace', 'hashmod', 'lowercase', 'uppercase'].includes(rule.action);
-    if (needsTarget && !rule.target_label) {
-      problems.push(`relabel[${i}].target_label: required for action ${rule.action}`);
-    }
-    if (rule.action === 'hashmod' && !rule.modulus) {
-      problems.push(`relabel[${i}].modulus: required for action hashmod`);
-    }
-  });
+  // Relabel rules are compiled exactly as the relabel stage will (RE2 syntax translated, Go
+  // templates checked), so a rule that loads is a rule that runs.
+  try {
+    compileRules(config.relabel);
+  } catch (err) {
+    if (err instanceof RelabelConfigError) problems.push(...err.problems);
+    else throw err;
+  }
   const influx = config.influxdb;
   if (influx?.api === 'v2' && (!influx.org || !influx.bucket)) {
     problems.push('influxdb: api v2 needs both influxdb.org and influxdb.bucket');

@@ -95,9 +95,22 @@ describe('config › errors', () => {
       }),
     );
     expect(semantic).toEqual([
-      expect.stringMatching(/^relabel\[0\]\.regex: does not compile/),
-      'relabel[1].modulus: required for action hashmod',
+      expect.stringMatching(/^relabel\[0\]\.regex: invalid regular expression "\(unclosed"/),
+      'relabel[1].modulus: required (a positive integer) for action hashmod',
     ]);
+    // RE2 syntax that JS lacks is accepted, as Prometheus accepts it.
+    expect(() =>
+      parseConfig({
+        relabel: [
+          {
+            source_labels: ['role'],
+            regex: '(?P<r>web)-\\d+',
+            target_label: 'x',
+            replacement: '${r}',
+          },
+        ],
+      }),
+    ).not.toThrow();
   });
 
   it('requires org and bucket for the v2 API', () => {
