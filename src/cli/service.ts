@@ -15,9 +15,11 @@ import type { Component } from '../core/lifecycle.ts';
 import { lifecycleEventsBatch } from '../fleet/event-entry.ts';
 import { createEventStore, type EventStore } from '../fleet/event-store.ts';
 import { createFleetLabeller, type FleetLabeller } from '../fleet/labeller.ts';
+import type { LifecycleEvent } from '../fleet/lifecycle-event.ts';
 import { createFleetRegistry, type FleetRegistry } from '../fleet/registry.ts';
 import { createEc2Source } from '../fleet/sources/ec2-source.ts';
 import { createStaticFileSource } from '../fleet/sources/static-file.ts';
+import { createAnnotationMirror } from '../generate/annotation-mirror.ts';
 import { createDashboardRegenerator } from '../generate/dashboard-regenerator.ts';
 import { inventoryRoutes } from '../generate/inventory-routes.ts';
 import type { GenerationModel } from '../generate/model.ts';
@@ -57,18 +59,16 @@ export function createService(config: Readonly<Config>, deps: Deps): Service {
 
   // Fleet: registry (+ lifecycle events into the spool as fleet_events), relabel, labeller.
   const events = createEventStore(store);
+  const annotations = createAnnotationMirror(config.grafana, deps);
   const registry = createFleetRegistry(config.registry, deps, {
     store,
     events,
     lifecycle: config.lifecycle,
-    // The registry has already persisted the events; appending them in one synchronous
-    // transaction makes them durable for InfluxDB before anything else happens.
-    onEvents: (evs) => {
-      const db = store.db;
-      db.transaction(() =>
-        spool.appendInTransaction(db, lifecycleEventsBatch(evs, deps.clock.now())),
-      )();
-    },
+    // Spooled for InfluxDB in the very transaction that persists them: an event is either in
+    // both the event store and the spool, or in neither.
+    eventsInTransaction: (db, evs) =>
+      spool.appendInTransaction(db, lifecycleEventsBatch(evs, deps.clock.now())),
+    ...(annotations ? { onEvents: (evs: LifecycleEvent[]) => annotations.mirror(evs) } : {}),
   });
   const rules = compileRules(config.relabel);
   const labeller = createFleetLabeller(config.registry, deps, {

@@ -28,7 +28,7 @@ import type { Deps } from '../core/deps.ts';
 import type { Labels } from '../core/entry.ts';
 import { type Component, component } from '../core/lifecycle.ts';
 import type { InstanceModel, RoleModel } from '../generate/model.ts';
-import type { Store } from '../store/sqlite.ts';
+import type { Db, Store } from '../store/sqlite.ts';
 import { counter, gauge } from '../telemetry/metrics.ts';
 import type { EventStore } from './event-store.ts';
 import type { LifecycleEvent } from './lifecycle-event.ts';
@@ -114,6 +114,12 @@ export interface FleetRegistryOptions {
   events: EventStore;
   /** Receives every event the tracker emits (the composition root writes `fleet_events`). */
   onEvents?: (events: LifecycleEvent[]) => void;
+  /**
+   * Runs inside the transaction that persists the events, so whatever it writes to the same
+   * store (the spool's `fleet_events` entries) commits atomically with them. Must be
+   * synchronous; a throw rolls the whole change back.
+   */
+  eventsInTransaction?: (db: Db, events: LifecycleEvent[]) => void;
   lifecycle?: LifecycleConfig;
   /**
    * How long a terminated instance is kept (late records, API) before it is forgotten; default
@@ -579,6 +585,7 @@ export function createFleetRegistry(
       }
       if (trackerChanged) saveTracker.run(JSON.stringify(tracker));
       eventStore.append(events);
+      if (events.length > 0) opts.eventsInTransaction?.(db, events);
     })();
   };
 

@@ -57,7 +57,7 @@ export function createStore(dataDir: string, opts: { file?: string } = {}): Stor
       const d = new Database(path);
       d.pragma('journal_mode = WAL');
       // NORMAL is durable against process crashes (kill -9) in WAL mode; FULL adds fsync per
-      // commit for power loss. The spool asks for FULL on its own commits.
+      // commit for power loss; `spool.synchronous: full` switches the connection to FULL.
       d.pragma('synchronous = NORMAL');
       d.pragma('busy_timeout = 5000');
       d.pragma('foreign_keys = ON');
