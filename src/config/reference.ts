@@ -29,7 +29,8 @@ type Node = TSchema & {
 };
 
 function typeName(s: Node): string {
-  if (s.anyOf?.every((a) => a.const !== undefined)) return s.anyOf.map((a) => String(a.const)).join(' \\| ');
+  if (s.anyOf?.every((a) => a.const !== undefined))
+    return s.anyOf.map((a) => String(a.const)).join(' \\| ');
   if (s.type === 'array') return `list of ${s.items ? typeName(s.items) : 'any'}`;
   if (s.type === 'string' && s.pattern?.includes('ms|s|m|h|d')) return 'duration';
   if (s.type === 'object' && !s.properties) return 'map';
@@ -40,7 +41,13 @@ function rows(schema: Node, prefix: string[], out: Row[]): Row[] {
   for (const [key, sub] of Object.entries(schema.properties ?? {})) {
     const path = [...prefix, key];
     if (sub.type === 'object' && sub.properties) {
-      out.push({ path: path.join('.'), type: 'section', def: '', env: '', description: sub.description ?? '' });
+      out.push({
+        path: path.join('.'),
+        type: 'section',
+        def: '',
+        env: '',
+        description: sub.description ?? '',
+      });
       rows(sub, path, out);
       continue;
     }
@@ -49,7 +56,10 @@ function rows(schema: Node, prefix: string[], out: Row[]): Row[] {
       path: path.join('.'),
       type: typeName(sub),
       def: sub.default === undefined ? '—' : `\`${JSON.stringify(sub.default)}\``,
-      env: isArray && sub.items?.type === 'object' ? '' : `\`FLEETLINE_${path.join('_').toUpperCase()}\``,
+      env:
+        isArray && sub.items?.type === 'object'
+          ? ''
+          : `\`FLEETLINE_${path.join('_').toUpperCase()}\``,
       description: [
         sub.description ?? '',
         sub.minimum !== undefined || sub.maximum !== undefined
