@@ -64,16 +64,18 @@ const CAUSES = {
     'a user request update of AutoScalingGroup constraints changing the desired capacity from 4 to 3.',
 };
 
-export function asgLaunch(
+/** An Auto Scaling "EC2 Instance Launch/Terminate Successful" event, as AWS sends it. */
+function asgEvent(
   rng: Rng,
+  kind: 'Launch' | 'Terminate',
   inst: SimInstance,
   at: number,
-  cause: 'release' | 'fault' | 'scale',
+  cause: string,
 ): EventBridgeEvent {
   const when = new Date(at).toISOString();
   return envelope(
     rng,
-    'EC2 Instance Launch Successful',
+    `EC2 Instance ${kind} Successful`,
     'aws.autoscaling',
     at,
     [
@@ -89,9 +91,22 @@ export function asgLaunch(
       EndTime: when,
       EC2InstanceId: inst.instanceId,
       StartTime: when,
-      Cause: `At ${when} ${cause === 'scale' ? CAUSES.scale : `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${cause === 'release' ? 'replacement' : 'health'} 3 to 4.`}`,
+      Cause: `At ${when} ${cause}`,
     },
   );
+}
+
+export function asgLaunch(
+  rng: Rng,
+  inst: SimInstance,
+  at: number,
+  cause: 'release' | 'fault' | 'scale',
+): EventBridgeEvent {
+  const why =
+    cause === 'scale'
+      ? CAUSES.scale
+      : 'an instance was started in response to a difference between desired and actual capacity, increasing the capacity from 3 to 4.';
+  return asgEvent(rng, 'Launch', inst, at, why);
 }
 
 export function asgTerminate(
@@ -100,26 +115,5 @@ export function asgTerminate(
   at: number,
   cause: 'release' | 'fault' | 'scale',
 ): EventBridgeEvent {
-  const when = new Date(at).toISOString();
-  return envelope(
-    rng,
-    'EC2 Instance Terminate Successful',
-    'aws.autoscaling',
-    at,
-    [
-      `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:${rng.hex(8)}:autoScalingGroupName/${asgName(inst.role)}`,
-      instanceArn(inst.instanceId),
-    ],
-    {
-      StatusCode: 'InProgress',
-      AutoScalingGroupName: asgName(inst.role),
-      ActivityId: `${rng.hex(8)}-${rng.hex(4)}`,
-      Details: { 'Availability Zone': inst.az, 'Subnet ID': `subnet-${rng.hex(8)}` },
-      RequestId: rng.hex(8),
-      EndTime: when,
-      EC2InstanceId: inst.instanceId,
-      StartTime: when,
-      Cause: `At ${when} ${CAUSES[cause]}`,
-    },
-  );
+  return asgEvent(rng, 'Terminate', inst, at, CAUSES[cause]);
 }
