@@ -24,6 +24,7 @@
  * ec2.setPageSize(2);          // every listing is split into pages of 2
  * ec2.throttleNext(1);         // the next request gets RequestLimitExceeded (503)
  * ec2.setResponseDelay(2000);  // answers wait 2 s (aborts and timeouts)
+ * await ec2.waitForArrivals(ec2.arrivals() + 1);  // a request is now in flight
  * … run the client …
  * ec2.requests                 // what arrived: action, params, filters, signing key id
  * await ec2.close();
@@ -131,6 +132,13 @@ export interface Ec2Endpoint {
   setResponseDelay(ms: number): void;
   /** Resolves when at least `n` requests of `action` have been answered. */
   waitForRequests(n: number, action?: string, timeoutMs?: number): Promise<RecordedEc2Request[]>;
+  /**
+   * Resolves when at least `n` requests (of any action) have arrived in full, answered or
+   * not: "a request is in flight" while answers are delayed.
+   */
+  waitForArrivals(n: number, timeoutMs?: number): Promise<void>;
+  /** How many requests have arrived in full so far (for `waitForArrivals(arrivals() + 1)`). */
+  arrivals(): number;
   close(): Promise<void>;
 }
 
@@ -152,9 +160,30 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
   const listings = new Map<string, Ec2Instance[]>();
   const waiters: { check: () => boolean; resolve: () => void }[] = [];
 
+  let arrived = 0;
+  // Delayed answers still waiting: cleared on close so no timer outlives the endpoint.
+  const delays = new Set<NodeJS.Timeout>();
+  const delay = (ms: number) =>
+    ms <= 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            delays.delete(timer);
+            resolve();
+          }, ms);
+          delays.add(timer);
+        });
+  const notify = () => {
+    for (const w of waiters.splice(0)) (w.check() ? w.resolve : () => waiters.push(w))();
+  };
+
   const server = createServer((req, res) => {
     readBody(req)
-      .then((body) => delay(responseDelayMs).then(() => body))
+      .then((body) => {
+        arrived++;
+        notify();
+        return delay(responseDelayMs).then(() => body);
+      })
       .then((body) => {
         // A client that gave up (aborted) is not answered, nor recorded.
         if (!res.destroyed && !req.socket.destroyed) handle(req, res, body);
@@ -186,7 +215,7 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
       requests.push(record);
       res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8' });
       res.end(xml);
-      for (const w of waiters.splice(0)) (w.check() ? w.resolve : () => waiters.push(w))();
+      notify();
     };
     const fail = (error: Ec2ErrorScript) => {
       const status = error.status ?? (error.code === 'RequestLimitExceeded' ? 503 : 400);
@@ -228,6 +257,8 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
         throw new Ec2ApiError('InvalidParameterValue', 'The parameter NextToken is not valid');
       ({ listingId, offset } = decoded);
     } else {
+      // EC2 refuses an unknown filter even when nothing would be matched against it.
+      for (const f of record.filters) instanceMatches(PROBE_INSTANCE, f);
       if (queued.length > 0) fleet = queued.shift()!;
       const matching = fleet.filter((i) => record.filters.every((f) => instanceMatches(i, f)));
       listingId = randomUUID();
@@ -254,6 +285,7 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
     const ids = Object.entries(params)
       .filter(([k]) => /^ImageId\.\d+$/.test(k))
       .map(([, v]) => v);
+    for (const f of record.filters) imageMatches(PROBE_IMAGE, f);
     const missing = ids.filter((id) => !images.some((img) => img.imageId === id));
     if (missing.length > 0)
       throw new Ec2ApiError(
@@ -272,6 +304,23 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
       `<imagesSet>${selected.map(imageXml).join('')}</imagesSet>`,
       `</DescribeImagesResponse>`,
     ].join('');
+  }
+
+  function waitUntil(check: () => boolean, what: () => string, timeoutMs: number) {
+    if (check()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what()}`)),
+        timeoutMs,
+      );
+      waiters.push({
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -310,30 +359,26 @@ export async function startEc2Endpoint(): Promise<Ec2Endpoint> {
     failNext(n, error, action) {
       failures.push({ remaining: n, error, ...(action ? { action } : {}) });
     },
-    waitForRequests(n, action, timeoutMs = 10_000) {
+    waitForRequests(n, action, timeoutMs = 20_000) {
       const matching = () => requests.filter((r) => !action || r.action === action);
-      if (matching().length >= n) return Promise.resolve(matching());
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `timed out waiting for ${n} ${action ?? ''} requests, have ${matching().length}`,
-              ),
-            ),
-          timeoutMs,
-        );
-        waiters.push({
-          check: () => matching().length >= n,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve(matching());
-          },
-        });
-      });
+      return waitUntil(
+        () => matching().length >= n,
+        () => `${n} answered ${action ?? ''} requests, have ${matching().length}`,
+        timeoutMs,
+      ).then(matching);
+    },
+    arrivals: () => arrived,
+    waitForArrivals(n, timeoutMs = 20_000) {
+      return waitUntil(
+        () => arrived >= n,
+        () => `${n} requests to arrive, have ${arrived}`,
+        timeoutMs,
+      );
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const timer of delays) clearTimeout(timer);
+        delays.clear();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
@@ -351,10 +396,6 @@ class Ec2ApiError extends Error {
 
 function defaultMessage(code: string): string {
   return code === 'RequestLimitExceeded' ? 'Request limit exceeded.' : `${code} (scripted)`;
-}
-
-function delay(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -392,6 +433,10 @@ function wildcard(pattern: string): RegExp {
 function anyMatches(values: readonly string[], actual: string | undefined): boolean {
   return actual !== undefined && values.some((v) => wildcard(v).test(actual));
 }
+
+/** Matched against every filter first so a bad filter name fails on an empty fleet too. */
+const PROBE_INSTANCE: Ec2Instance = { instanceId: 'i-probe', state: 'running' };
+const PROBE_IMAGE: Ec2Image = { imageId: 'ami-probe' };
 
 function instanceMatches(i: Ec2Instance, f: Ec2Filter): boolean {
   if (f.name.startsWith('tag:')) return anyMatches(f.values, i.tags?.[f.name.slice(4)]);

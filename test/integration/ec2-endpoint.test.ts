@@ -22,6 +22,7 @@ describe('ec2 test endpoint', () => {
   beforeEach(() => {
     ec2.requests.length = 0;
     ec2.setPageSize(0);
+    ec2.clearFailures();
   });
   afterAll(async () => {
     client.destroy();

@@ -6,7 +6,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import type { LifecycleEvent } from '../../src/fleet/lifecycle-event.ts';
 import { generateArtefacts } from '../../src/generate/artefacts.ts';
@@ -23,13 +23,38 @@ let grafana: FakeGrafana;
 let dir: string;
 
 beforeAll(async () => {
-  grafana = await startFakeGrafana({ token: TOKEN, readOnlyTokens: ['glsa_viewer'] });
   dir = await mkdtemp(join(tmpdir(), 'fleetline-push-'));
 });
 afterAll(async () => {
-  await grafana.stop();
   await rm(dir, { recursive: true, force: true });
 });
+// A fresh Grafana per test: each test states what it starts from, whatever order they run in.
+beforeEach(async () => {
+  grafana = await startFakeGrafana({ token: TOKEN, readOnlyTokens: ['glsa_viewer'] });
+});
+afterEach(async () => {
+  await grafana.stop();
+});
+
+/** Grafana as a first push of the scenario's dashboards leaves it. */
+async function pushScenario(): Promise<void> {
+  const client = createGrafanaClient({ url: grafana.url, token: TOKEN });
+  const { dashboards } = generateArtefacts(scenarioModel, { grafana: grafanaOptions });
+  await pushDashboards(
+    client,
+    dashboards,
+    { folderUid: 'fleetline', folderTitle: 'fleetline' },
+    testDeps(),
+  );
+  grafana.requests.length = 0;
+}
+
+const grafanaOptions = {
+  datasource_uid: 'fleetline-influxdb',
+  folder_title: 'fleetline',
+  folder_uid: 'fleetline',
+  alerts: { defaults: { error_ratio: 0.05, p95_latency: 1, min_members: 1 }, roles: {} },
+};
 
 function cli(token: string | undefined, lines: string[], errors: string[]) {
   const env: NodeJS.ProcessEnv = { FLEETLINE_GRAFANA_URL: grafana.url };
@@ -74,6 +99,7 @@ describe('dashboards --push', () => {
   });
 
   it('updates only the dashboards whose content changed', async () => {
+    await pushScenario();
     const deps = testDeps();
     const client = createGrafanaClient({ url: grafana.url, token: TOKEN });
     const grown = {
@@ -83,14 +109,7 @@ describe('dashboards --push', () => {
         { role: 'api', versions: ['2.0.0'], members: 2, slots: [0, 1] },
       ],
     };
-    const { dashboards } = generateArtefacts(grown, {
-      grafana: {
-        datasource_uid: 'fleetline-influxdb',
-        folder_title: 'fleetline',
-        folder_uid: 'fleetline',
-        alerts: { defaults: { error_ratio: 0.05, p95_latency: 1, min_members: 1 }, roles: {} },
-      },
-    });
+    const { dashboards } = generateArtefacts(grown, { grafana: grafanaOptions });
     const r = await pushDashboards(
       client,
       dashboards,
@@ -147,6 +166,7 @@ describe('dashboards --push', () => {
   });
 
   it('reports 412 version-mismatch (posting a stale version without overwrite)', async () => {
+    await pushScenario();
     const client = createGrafanaClient({ url: grafana.url, token: TOKEN });
     const stale = {
       dashboard: { uid: 'fl-fleet-overview', title: 'x', version: 0 },
@@ -163,6 +183,7 @@ describe('dashboards --push', () => {
   });
 
   it('explains a folder title taken by another uid (409)', async () => {
+    await pushScenario();
     const client = createGrafanaClient({ url: grafana.url, token: TOKEN });
     const err = await pushDashboards(
       client,
