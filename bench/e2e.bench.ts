@@ -13,7 +13,8 @@
  */
 
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -150,8 +151,33 @@ if (process.env.BENCH_CLIENT) {
     `node ${process.version}; ${total.toLocaleString('en-US')} records per run (4 connections × ${chunksPerConn} chunks × ${RECORDS})`,
   );
 
+  // BENCH_PARTS=1 or =2 runs one part alone.
+  const parts = new Set((process.env.BENCH_PARTS ?? '1,2').split(','));
+  // BENCH_PROFILE=<dir>: a CPU profile of the service process covering exactly each part's
+  // measured window (part1.cpuprofile, part2.cpuprofile), without start-up and warm-up.
+  const profileDir = process.env.BENCH_PROFILE;
+  // BENCH_CONFIG='{"influxdb":{"gzip":true},"spool":{…}}': overrides for part 2, to compare settings.
+  const extra = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as {
+    influxdb?: Record<string, unknown>;
+    spool?: Record<string, unknown>;
+  };
+  const inspector = profileDir ? new Session() : undefined;
+  inspector?.connect();
+  const startProfile = () => {
+    if (!inspector) return;
+    void inspector
+      .post('Profiler.enable')
+      .then(() => inspector.post('Profiler.setSamplingInterval', { interval: 200 }))
+      .then(() => inspector.post('Profiler.start'));
+  };
+  const stopProfile = async (name: string) => {
+    if (!inspector || !profileDir) return;
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+  };
+
   // 1. Ingest to durable ack, no InfluxDB.
-  {
+  if (parts.has('1')) {
     const { config } = parseConfig({
       data_dir: mkdtempSync(join(tmpdir(), 'fleetline-bench-')),
       forward: { port: 0 },
@@ -163,9 +189,11 @@ if (process.env.BENCH_CLIENT) {
     await runClients(svc.forward!.port(), 5, baseSec - 600); // warm-up (registers the instances)
     let c0 = process.cpuUsage();
     const ms = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
+      startProfile();
       c0 = process.cpuUsage();
     });
     const cpu = process.cpuUsage(c0);
+    await stopProfile('part1');
     console.log(
       `forward → spool → ack       ${Math.round((total / ms) * 1000)
         .toLocaleString('en-US')
@@ -176,8 +204,8 @@ if (process.env.BENCH_CLIENT) {
   }
 
   // 2. End to end into InfluxDB, against direct writes of the same number of lines.
-  const influx = await startInfluxd();
-  try {
+  const influx = parts.has('2') ? await startInfluxd() : undefined;
+  if (influx) try {
     const query = (q: string) =>
       fetch(`${influx.url}/query`, { method: 'POST', body: new URLSearchParams({ q }) }).then((r) =>
         r.json(),
@@ -229,13 +257,15 @@ if (process.env.BENCH_CLIENT) {
       forward: { port: 0 },
       http: { port: 0 },
       registry: { records: {} },
-      influxdb: { url: influx.url, database: 'viafleetline' },
+      influxdb: { url: influx.url, database: 'viafleetline', ...extra.influxdb },
       rollup: { interval: '10s' },
+      spool: { ...extra.spool },
     });
     const svc = createService(config, deps());
     await startAll(svc.components);
     let f0 = 0;
     const ackedMs = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
+      startProfile();
       f0 = performance.now();
     });
     for (;;) {
@@ -244,6 +274,7 @@ if (process.env.BENCH_CLIENT) {
       await new Promise((r) => setTimeout(r, 20));
     }
     const deliveredMs = performance.now() - f0;
+    await stopProfile('part2');
     await stopAll(svc.components);
     const count = (await query(
       'SELECT count("reqtime") FROM viafleetline.autogen."app.access"',

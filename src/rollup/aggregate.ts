@@ -54,17 +54,33 @@ export function aggregateEntries(
   opts: AggregateOptions,
   into: Aggregated = { deltas: new Map(), aggregated: 0 },
 ): Aggregated {
+  // Consecutive entries mostly share one instance's labels object, tag and interval: reuse
+  // the previous entry's group then, without building and hashing its key text.
+  let lastLabels: Entry['labels'] | null = null;
+  let lastTag = '';
+  let lastStart = Number.NaN;
+  let delta: IntervalDelta | undefined;
   for (const e of entries) {
     if (DERIVED_MEASUREMENTS.has(e.tag)) continue;
-    const role = nonEmpty(e.labels?.role);
-    const version = nonEmpty(e.labels?.version);
     const startMs = intervalStart(e.sec, e.nsec, opts.intervalMs);
-    // Hot path: build the key object only for a new group (same text as keyString()).
-    const ks = `${role}\u0000${version}\u0000${e.tag}\u0000${startMs}`;
-    let delta = into.deltas.get(ks);
-    if (!delta) {
-      delta = { role, version, measurement: e.tag, startMs, state: emptyState() };
-      into.deltas.set(ks, delta);
+    if (
+      delta === undefined ||
+      e.labels !== lastLabels ||
+      e.tag !== lastTag ||
+      startMs !== lastStart
+    ) {
+      const role = nonEmpty(e.labels?.role);
+      const version = nonEmpty(e.labels?.version);
+      // Same text as keyString().
+      const ks = `${role}\u0000${version}\u0000${e.tag}\u0000${startMs}`;
+      delta = into.deltas.get(ks);
+      if (!delta) {
+        delta = { role, version, measurement: e.tag, startMs, state: emptyState() };
+        into.deltas.set(ks, delta);
+      }
+      lastLabels = e.labels;
+      lastTag = e.tag;
+      lastStart = startMs;
     }
     addRecord(delta.state, e.record, opts.numericFields, e.tags);
     into.aggregated++;

@@ -123,10 +123,27 @@ export function decodeState(text: string): IntervalState {
   return { events: raw.e, levels: raw.l, statuses: raw.s, numeric };
 }
 
+/** Levels agents actually send, already in their canonical form (skips trim/case/regex). */
+const COMMON_LEVELS: ReadonlySet<string> = new Set([
+  'trace',
+  'debug',
+  'info',
+  'notice',
+  'warn',
+  'warning',
+  'error',
+  'fatal',
+  'critical',
+]);
+
+/** Status class digits as strings, by hundreds. */
+const STATUS_CLASSES = ['0', '1', '2', '3', '4', '5'] as const;
+
 function levelOf(record: Readonly<RecordMap>): string | undefined {
   for (const k of LEVEL_KEYS) {
     const v = record[k];
     if (v === undefined || v === null) continue;
+    if (typeof v === 'string' && COMMON_LEVELS.has(v)) return v;
     const text = (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '')
       .trim()
       .toLowerCase();
@@ -140,7 +157,7 @@ function statusClassOf(record: Readonly<RecordMap>): string | undefined {
   for (const k of STATUS_KEYS) {
     const v = numberOf(record[k]);
     if (v === undefined) continue;
-    if (Number.isInteger(v) && v >= 100 && v <= 599) return String(Math.floor(v / 100));
+    if (Number.isInteger(v) && v >= 100 && v <= 599) return STATUS_CLASSES[Math.floor(v / 100)];
   }
   return undefined;
 }

@@ -50,7 +50,8 @@ export function createBatchCodec(): BatchCodec {
     writer.map(e.record);
     if (!hasFleet) return;
     writer.value(e.tags ?? false);
-    writer.value(e.labels ?? false);
+    if (e.labels === undefined) writer.value(false);
+    else writer.frozenMap(e.labels);
     writer.value(e.instanceId === undefined ? false : e.instanceId);
   };
 

@@ -19,8 +19,25 @@ import { InvalidInputError } from '../core/errors.ts';
 
 export const BIGINT_EXT_TYPE = 0;
 
+/** Strings at least this long are written with Buffer's native UTF-8 encoder (≥ 32: str8). */
+const LONG_STRING = 32;
+/** Longest string whose UTF-8 form (≤ 3 bytes per UTF-16 unit) surely fits a str8. */
+const MAX_STR8_CHARS = 85;
+/** Distinct map keys whose encoded form is remembered (records repeat a few keys). */
+const KEY_CACHE_MAX = 1024;
+/** Longest key that is remembered. */
+const KEY_CACHE_MAX_LEN = 32;
+
+type NativeBuffer = Buffer & { utf8Write(s: string, offset: number): number };
+
 export class MsgpackWriter {
-  private buf = Buffer.allocUnsafe(256 * 1024);
+  private buf = Buffer.allocUnsafe(256 * 1024) as NativeBuffer;
+  // Encoded keys (header + UTF-8), so the handful of keys every record repeats are copied
+  // rather than transcoded each time. Cleared when full: a record stream with unbounded key
+  // names must not grow it.
+  private readonly keys = new Map<string, Uint8Array>();
+  // Encoded frozen maps; weak, so a labels object dropped by the registry goes with its bytes.
+  private readonly frozen = new WeakMap<object, Uint8Array>();
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   private pos = 0;
 
@@ -35,7 +52,9 @@ export class MsgpackWriter {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.byteLength) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.byteLength * 2, this.pos + n));
+    const next = Buffer.allocUnsafe(
+      Math.max(this.buf.byteLength * 2, this.pos + n),
+    ) as NativeBuffer;
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
@@ -87,6 +106,17 @@ export class MsgpackWriter {
 
   string(s: string): void {
     const n = s.length;
+    if (n >= LONG_STRING && n <= MAX_STR8_CHARS) {
+      // Long values (paths, messages) are cheaper to transcode natively than char by char.
+      // At least one byte and at most three per UTF-16 unit: 32…255 bytes, always a str8.
+      this.ensure(2 + 3 * n);
+      const start = this.pos;
+      const bytes = this.buf.utf8Write(s, start + 2);
+      this.buf[start] = 0xd9;
+      this.buf[start + 1] = bytes;
+      this.pos = start + 2 + bytes;
+      return;
+    }
     if (n < 0x100) {
       // ASCII fast path: the header assumes one byte per char; undone if a char is not ASCII.
       this.ensure(2 + n);
@@ -233,6 +263,35 @@ export class MsgpackWriter {
     }
   }
 
+  /**
+   * A map that is frozen (the labeller's shared, read-only labels objects) is encoded once and
+   * its bytes copied afterwards; anything else is encoded as usual.
+   */
+  frozenMap(obj: Record<string, unknown>): void {
+    if (!Object.isFrozen(obj)) {
+      this.map(obj);
+      return;
+    }
+    let known = this.frozen.get(obj);
+    if (known === undefined) {
+      const start = this.pos;
+      this.map(obj);
+      known = new Uint8Array(this.buf.subarray(start, this.pos));
+      this.frozen.set(obj, known);
+      return;
+    }
+    this.copy(known);
+  }
+
+  private copy(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = bytes[i]!;
+    this.pos = p;
+  }
+
   map(obj: Record<string, unknown>): void {
     // Common case first: a record with fewer than 16 keys gets a one-byte header that is
     // patched once the keys are counted, so the record is walked once with no key array.
@@ -270,6 +329,16 @@ export class MsgpackWriter {
     // The decoder refuses this key (prototype pollution guard), so storing it would make a
     // row that can never be delivered; refuse it up front instead.
     if (k === '__proto__') throw new InvalidInputError('a record key "__proto__" is not allowed');
+    const known = this.keys.get(k);
+    if (known !== undefined) {
+      this.copy(known);
+      return;
+    }
+    const start = this.pos;
     this.string(k);
+    if (k.length <= KEY_CACHE_MAX_LEN) {
+      if (this.keys.size >= KEY_CACHE_MAX) this.keys.clear();
+      this.keys.set(k, new Uint8Array(this.buf.subarray(start, this.pos)));
+    }
   }
 }

@@ -92,4 +92,61 @@ describe('msgpack writer', () => {
     roundTrip(w, 'x'.repeat(400_000));
     expect(roundTrip(w, { small: true })).toEqual({ small: true });
   });
+
+  it('remembers repeated keys as copies, so they stay right after the buffer is reused and grown', () => {
+    const w = new MsgpackWriter();
+    const rec = { instance_id: 'i-1', ключ: 'v', level: 'info' };
+    expect(roundTrip(w, rec)).toEqual(rec);
+    // The same keys at other offsets, after the buffer has been overwritten and reallocated.
+    const big = { pad: 'y'.repeat(300_000), ...rec, more: [rec, rec] };
+    expect(roundTrip(w, big)).toEqual(big);
+    expect(roundTrip(w, [1, 2, rec])).toEqual([1, 2, rec]);
+  });
+
+  it('keeps writing every key right once more distinct keys than it remembers have been seen', () => {
+    const w = new MsgpackWriter();
+    for (let i = 0; i < 3000; i++) {
+      const rec = { [`k${i}`]: i, [`k${i % 7}`]: 'x', stable: true };
+      expect(roundTrip(w, rec)).toEqual(rec);
+    }
+  });
+
+  it('writes long strings of any script byte-exactly (native path) at every length up to str16', () => {
+    const w = new MsgpackWriter();
+    for (const unit of ['a', 'é', '€', '😀', '\uD800']) {
+      for (let n = 28; n <= 90; n++) {
+        const s = unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+        expect(roundTrip(w, s)).toBe(
+          s.replace(/[\uD800-\uDFFF]/g, (c, i: number, all: string) => {
+            // A lone surrogate comes back as U+FFFD; a well-formed pair is kept.
+            const code = c.charCodeAt(0);
+            const pairHigh = code < 0xdc00 && /[\uDC00-\uDFFF]/.test(all[i + 1] ?? '');
+            const pairLow = code >= 0xdc00 && /[\uD800-\uDBFF]/.test(all[i - 1] ?? '');
+            return pairHigh || pairLow ? c : '\uFFFD';
+          }),
+        );
+      }
+    }
+  });
+
+  it('copies a frozen map it has written before, and encodes an equal unfrozen one anew', () => {
+    const w = new MsgpackWriter();
+    const labels = Object.freeze({ role: 'web', version: '1.4.2', slot: '3' });
+    const encode = (m: Record<string, unknown>) => {
+      w.reset();
+      w.frozenMap(m);
+      return Buffer.from(w.finish());
+    };
+    const first = encode(labels);
+    w.reset();
+    w.map({ role: 'web', version: '1.4.2', slot: '3' });
+    const plain = Buffer.from(w.finish());
+    expect(first.equals(plain)).toBe(true);
+    roundTrip(w, 'z'.repeat(100_000)); // overwrite the buffer
+    expect(encode(labels).equals(first)).toBe(true);
+    const open = { role: 'web' } as Record<string, unknown>;
+    expect(decoder.decode(encode(open))).toEqual({ role: 'web' });
+    open.role = 'db';
+    expect(decoder.decode(encode(open))).toEqual({ role: 'db' });
+  });
 });
