@@ -43,7 +43,7 @@ describe('dashboard regenerator', () => {
         roles: [...model.roles, { role: 'api', versions: ['1'], members: 1, slots: [0] }],
       };
       // Picked up by polling, not by an explicit check.
-      await expect.poll(runs, { timeout: 2000, interval: 20 }).toBe(2);
+      await expect.poll(runs, { timeout: 15_000, interval: 20 }).toBe(2);
       expect(await roleFiles(out)).toBe(2);
     } finally {
       await regen.stop();
@@ -106,7 +106,7 @@ describe('dashboard regenerator', () => {
       }
     })();
     try {
-      await expect.poll(() => grafana.dashboards.size, { timeout: 3000, interval: 30 }).toBe(3);
+      await expect.poll(() => grafana.dashboards.size, { timeout: 15_000, interval: 30 }).toBe(3);
       // Pushed once; later polls with an unchanged model do not push again.
       const posts = () => grafana.requests.filter((r) => r === 'POST /api/dashboards/db').length;
       const n = posts();

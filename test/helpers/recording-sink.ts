@@ -12,6 +12,10 @@ export interface RecordingSink extends Consumer {
   release(): void;
   /** Resolves once at least `n` entries have been accepted. */
   waitForEntries(n: number, timeoutMs?: number): Promise<Entry[]>;
+  /** Consume calls currently held by `stall()`. */
+  stalled(): number;
+  /** Resolves once at least `n` consume calls are held by `stall()` (the request got here). */
+  waitForStalled(n: number, timeoutMs?: number): Promise<void>;
 }
 
 export function recordingSink(): RecordingSink {
@@ -20,11 +24,20 @@ export function recordingSink(): RecordingSink {
   let gate: { promise: Promise<void>; open: () => void } | undefined;
   const waiters: { n: number; resolve: () => void }[] = [];
   const count = () => batches.reduce((s, b) => s + b.entries.length, 0);
+  let held = 0;
+  const stallWaiters: { n: number; resolve: () => void }[] = [];
   return {
     batches,
     entries: () => batches.flatMap((b) => b.entries),
     async consume(batch) {
-      if (gate) await gate.promise;
+      if (gate) {
+        held++;
+        for (const w of stallWaiters.splice(0))
+          (held >= w.n ? w.resolve : () => stallWaiters.push(w))();
+        await gate.promise.finally(() => {
+          held--;
+        });
+      }
       if (failure) throw failure;
       batches.push(batch);
       const c = count();
@@ -43,6 +56,23 @@ export function recordingSink(): RecordingSink {
     release() {
       gate?.open();
       gate = undefined;
+    },
+    stalled: () => held,
+    waitForStalled(n, timeoutMs = 10_000) {
+      if (held >= n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${n} stalled consume calls, have ${held}`)),
+          timeoutMs,
+        );
+        stallWaiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      });
     },
     waitForEntries(n, timeoutMs = 10_000) {
       if (count() >= n) return Promise.resolve(batches.flatMap((b) => b.entries));

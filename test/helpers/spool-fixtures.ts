@@ -114,7 +114,7 @@ export function recordingSpoolConsumer(name: string): RecordingSpoolConsumer {
       gate?.open();
       gate = undefined;
     },
-    waitForConfirmed(n, timeoutMs = 5000) {
+    waitForConfirmed(n, timeoutMs = 15_000) {
       if (confirmed.length >= n) return Promise.resolve(confirmed);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(

@@ -34,6 +34,9 @@ describe('forward › back-pressure', () => {
       c.socket.write(frame);
       written += frame.length;
     }
+    // The first request reached the (stalled) downstream; give the server time it could use to
+    // read on if it did not pause.
+    await h.sink.waitForStalled(1);
     await sleep(300);
     const readByServer = await metricValue(h.deps, 'fleetline_forward_bytes_total');
     // The server paused after the first request: it has read a small part, the client is backed up.
@@ -58,9 +61,10 @@ describe('forward › back-pressure', () => {
     h.sink.stall();
     const c = await rawClient(h.port);
     await c.write(pack(['t', 1, { a: 1 }, { chunk: 'z' }]));
-    await sleep(50);
+    await h.sink.waitForStalled(1);
     const stopping = h.server.stop();
     await sleep(50);
+    expect(h.sink.stalled()).toBe(1);
     h.sink.release();
     await stopping;
     await c.closed();
@@ -73,6 +77,7 @@ describe('forward › back-pressure', () => {
     h.sink.stall();
     const c = await rawClient(h.port);
     await c.write(pack(['t', 1, { a: 1 }, { chunk: 'w' }]));
+    await h.sink.waitForStalled(1);
     await sleep(400);
     expect(c.isClosed()).toBe(false);
     h.sink.release();

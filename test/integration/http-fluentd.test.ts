@@ -324,6 +324,8 @@ describe('fluentd HTTP input', () => {
         answered = true;
         return r;
       });
+    // The request reached the stalled downstream: it must not be answered before release.
+    await h.sink.waitForStalled(1);
     await new Promise((r) => setTimeout(r, 100));
     expect(answered).toBe(false);
     h.sink.release();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/core/entry.ts';
 import { InfluxWriterStoppedError } from '../../src/sinks/influxdb/errors.ts';
 import { createInfluxWriter } from '../../src/sinks/influxdb/writer.ts';
@@ -45,10 +45,15 @@ describe('InfluxDB writer through an outage of a private, authenticated InfluxDB
       method: 'POST',
       body: new URLSearchParams({ q: `CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES` }),
     });
-    ({ store, cleanup } = await tempStore());
   });
   afterAll(async () => {
     await influxd?.destroy();
+  });
+  // A store per test: dead letters one test provokes must not show up in another's.
+  beforeEach(async () => {
+    ({ store, cleanup } = await tempStore());
+  });
+  afterEach(async () => {
     await cleanup?.();
   });
 

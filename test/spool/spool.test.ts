@@ -285,7 +285,7 @@ describe('spool', () => {
   });
 });
 
-async function vi_waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+async function vi_waitFor(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > until) throw new Error('condition not met in time');

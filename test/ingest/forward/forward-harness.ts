@@ -107,11 +107,11 @@ export async function rawClient(port: number): Promise<RawClient> {
   return {
     socket,
     received: () => Buffer.concat(chunks),
-    async waitBytes(n, timeoutMs = 5000) {
+    async waitBytes(n, timeoutMs = 15_000) {
       await until(() => Buffer.concat(chunks).length >= n, `${n} bytes`, timeoutMs);
       return Buffer.concat(chunks);
     },
-    closed: (timeoutMs = 5000) => until(() => isClosed, 'close', timeoutMs),
+    closed: (timeoutMs = 15_000) => until(() => isClosed, 'close', timeoutMs),
     isClosed: () => isClosed,
     write: (bytes) =>
       new Promise<void>((resolve, reject) =>
