@@ -92,6 +92,45 @@ function pointTime(entry: Entry, entrySeq: number): bigint {
   return ns + (BigInt(entrySeq) % OFFSET_MODULO);
 }
 
+/**
+ * Moves each clashing field `k` to `k_field`, appended in tag order. Common, since agents put
+ * role/version in their records too. Rebuilding the object beats `delete`, which would switch
+ * `fields` to V8's slow dictionary mode for the rest of the encoding; the unusual case where a
+ * `k_field` name is itself taken keeps the sequential move-and-delete, whose outcome is defined.
+ */
+function renameClashes(
+  fields: Record<string, FieldScalar>,
+  clashes: readonly string[],
+  tags: Record<string, string>,
+): Record<string, FieldScalar> {
+  const plain = clashes.every(
+    (k, i) =>
+      fields[`${k}_field`] === undefined &&
+      tags[`${k}_field`] === undefined &&
+      clashes.indexOf(k) === i &&
+      !clashes.includes(`${k}_field`),
+  );
+  if (!plain) {
+    // A move may create a name a later tag clashes with: decide each one as it comes.
+    for (const t in tags) {
+      const k =
+        fields[t] !== undefined
+          ? t
+          : t === 'time_' && fields.time !== undefined
+            ? 'time'
+            : undefined;
+      if (k === undefined) continue;
+      fields[`${k}_field`] = fields[k]!;
+      delete fields[k];
+    }
+    return fields;
+  }
+  const out: Record<string, FieldScalar> = {};
+  for (const f in fields) if (!clashes.includes(f)) out[f] = fields[f]!;
+  for (const k of clashes) out[`${k}_field`] = fields[k]!;
+  return out;
+}
+
 /** Builds one point from an entry; undefined (with a reason) when it cannot be written. */
 export function toPoint(
   entry: Entry,
@@ -101,7 +140,7 @@ export function toPoint(
   const measurement = plan.route(entry.tag);
   if (measurement === '') return { entry, reason: 'entry has an empty tag: no measurement' };
   const tags: Record<string, string> = {};
-  const fields: Record<string, FieldScalar> = {};
+  let fields: Record<string, FieldScalar> = {};
   if (entry.tags) {
     for (const [k, v] of Object.entries(entry.tags)) {
       if ((DEMOTED_TAGS as readonly string[]).includes(k)) continue;
@@ -127,13 +166,15 @@ export function toPoint(
   }
   if (entry.instanceId) fields.instance_id = entry.instanceId;
   // Tags are few (labels + tag_keys); check them against the fields rather than the reverse.
+  let clashes: string[] | undefined;
   for (const t in tags) {
     const k =
       fields[t] !== undefined ? t : t === 'time_' && fields.time !== undefined ? 'time' : undefined;
     if (k === undefined) continue;
-    fields[`${k}_field`] = fields[k]!;
-    delete fields[k];
+    if (clashes) clashes.push(k);
+    else clashes = [k];
   }
+  if (clashes) fields = renameClashes(fields, clashes, tags);
   let empty = true;
   for (const _ in fields) {
     empty = false;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SchemaConfig } from '../../../src/config/schema.ts';
 import type { Entry } from '../../../src/core/entry.ts';
@@ -158,5 +159,119 @@ describe('point schema', () => {
   it('drops empty record keys and falls back to _count', () => {
     const entry: Entry = { tag: 'z', sec: T, nsec: 0, record: { '': 'x', n: null } };
     expect(toLines(spooled([entry], 0), schema)).toEqual([`z _count=1i ${T}000000000`]);
+  });
+});
+
+describe('point time', () => {
+  const plan = compileSchema({ routes: [], tag_keys: [] });
+  const timeOf = (tag: string, sec: number, nsec: number, firstEntrySeq: number) => {
+    const spooled: SpooledBatch = {
+      seq: 1,
+      firstEntrySeq,
+      batch: {
+        origin: { input: 'forward' },
+        receivedAt: 0,
+        entries: [{ tag, sec, nsec, record: { v: 1 } }],
+      },
+    };
+    return toLines(spooled, plan)[0]!.split(' ').at(-1)!;
+  };
+
+  it('is sec·10⁹ + nsec + (entry_seq mod 10⁶) exactly, carries included, for any valid time', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.integer({ min: 0, max: 999_999_999 }),
+        fc.oneof(fc.maxSafeInteger().map(Math.abs), fc.integer({ min: 0, max: 3_000_000 })),
+        (sec, nsec, seq) => {
+          const want = BigInt(sec) * 1_000_000_000n + BigInt(nsec) + (BigInt(seq) % 1_000_000n);
+          expect(timeOf('app', sec, nsec, seq)).toBe(String(want));
+        },
+      ),
+    );
+    expect(timeOf('app', 0, 5, 0)).toBe('5');
+    expect(timeOf('app', 1, 999_999_999, 1)).toBe('2000000000');
+    expect(timeOf('app', -2, 500, 3)).toBe(String(-2_000_000_000n + 503n));
+  });
+
+  it('has no offset for fleet_rollup and fleet_members points', () => {
+    expect(timeOf('fleet_rollup', 1_700_000_000, 0, 12_345)).toBe('1700000000000000000');
+    expect(timeOf('fleet_members', 1_700_000_000, 42, 7)).toBe('1700000000000000042');
+  });
+});
+
+describe('fields that clash with tags', () => {
+  const plan = compileSchema({ routes: [], tag_keys: ['level', 'role_field'] });
+  const lineOf = (record: Entry['record'], labels: Record<string, string>) =>
+    toLines(
+      {
+        seq: 1,
+        firstEntrySeq: 0,
+        batch: {
+          origin: { input: 'forward' },
+          receivedAt: 0,
+          entries: [{ tag: 'm', sec: 1, nsec: 0, record, labels }],
+        },
+      },
+      plan,
+    )[0]!;
+  /** The rule as first written: move each clash to `<name>_field` and delete it, in tag order. */
+  const reference = (record: Record<string, string>, labels: Record<string, string>) => {
+    const tags: Record<string, string> = { ...labels };
+    const fields: Record<string, string> = {};
+    for (const k of ['level', 'role_field'])
+      if (record[k] !== undefined && tags[k] === undefined) tags[k] = record[k];
+    for (const [k, v] of Object.entries(record))
+      if (!(k in tags && (k === 'level' || k === 'role_field') && tags[k] === v)) fields[k] = v;
+    for (const t in tags) {
+      const k =
+        fields[t] !== undefined
+          ? t
+          : t === 'time_' && fields.time !== undefined
+            ? 'time'
+            : undefined;
+      if (k === undefined) continue;
+      fields[`${k}_field`] = fields[k]!;
+      delete fields[k];
+    }
+    return Object.entries(fields)
+      .map(([k, v]) => `${k === 'time' ? 'time_' : k}="${v}"`)
+      .join(',');
+  };
+
+  it('moves a field named like a tag to <name>_field, after the other fields, in tag order', () => {
+    const line = lineOf(
+      { version: '9', msg: 'a', role: 'x', level: 'info' },
+      { role: 'web', version: '1' },
+    );
+    expect(line).toBe(
+      'm,level=info,role=web,version=1 msg="a",role_field="x",version_field="9" 1000000000',
+    );
+  });
+
+  it('agrees with the move-and-delete rule on any mix of clashing and _field names', () => {
+    const name = fc.constantFrom(
+      'role',
+      'role_field',
+      'role_field_field',
+      'version',
+      'time',
+      'time_',
+      'msg',
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(name, fc.constantFrom('a', 'b')),
+        fc.dictionary(
+          fc.constantFrom('role', 'version', 'time_', 'role_field'),
+          fc.constantFrom('L'),
+        ),
+        (record, labels) => {
+          const fields = lineOf(record, labels).split(' ')[1]!;
+          expect(fields).toBe(reference(record, labels) || '_count=1i');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
