@@ -7,6 +7,7 @@ import { createDashboardRegenerator } from '../../src/generate/dashboard-regener
 import type { GenerationModel } from '../../src/generate/model.ts';
 import { metricValue, testDeps } from '../helpers/deps.ts';
 import { startFakeGrafana } from '../helpers/grafana-api.ts';
+import { freePort } from '../helpers/influxd.ts';
 import { scenarioModel } from './fleet-scenario.ts';
 
 let dir: string;
@@ -79,11 +80,11 @@ describe('dashboard regenerator', () => {
 
   it('pushes to Grafana when configured and retries a failed push at every poll', async () => {
     // Grafana is down when the service starts, and comes back on the same address.
-    const probe = await startFakeGrafana({ token: 'glsa_t' });
-    const port = Number(new URL(probe.url).port);
-    await probe.stop();
+    // A port no other test can be handed while this Grafana is down (see freePort).
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
     const { config } = parseConfig({
-      grafana: { regenerate: true, out_dir: join(dir, 'push'), url: probe.url, token: 'glsa_t' },
+      grafana: { regenerate: true, out_dir: join(dir, 'push'), url, token: 'glsa_t' },
     });
     const deps = testDeps();
     const regen = createDashboardRegenerator(config, deps, {

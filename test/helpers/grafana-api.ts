@@ -170,7 +170,14 @@ export async function startFakeGrafana(opts: FakeGrafanaOptions): Promise<FakeGr
       res.writeHead(500).end(JSON.stringify({ message: err.message }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  // A taken port must fail the test, not leave it waiting for a 'listening' that never comes.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
     ...state,

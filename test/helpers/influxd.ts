@@ -4,7 +4,8 @@
  * `nobody` when we are root. See ../shared/reference/influxdb.md §4.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,16 +20,57 @@ export function influxdMissingMessage(): string {
   );
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A loopback port, free for TCP and UDP, for a server that must be told its port up front
+ * (a child process) or must come back on the same port after a restart.
+ *
+ * Chosen *below* the kernel's ephemeral range: ports from `listen(0)` and outgoing connections
+ * come from that range, so while our server is down (an outage test keeps InfluxDB's port free
+ * for a minute) no other test on the machine can be handed the port. Within the lower range,
+ * picks are random and probed, so parallel workers do not collide either.
+ */
+export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if ((await canBindTcp(port)) && (await canBindUdp(port))) return port;
+  }
+  throw new Error(`no free loopback port found in ${low}..${high}`);
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (a && b) return [a, b];
+  } catch {
+    // not Linux: fall back to the IANA dynamic range
+  }
+  return [49152, 65535];
+}
+
+function canBindTcp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
     s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function canBindUdp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.unref();
+    s.once('error', () => {
+      s.close();
+      resolve(false);
     });
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
@@ -91,8 +133,9 @@ export async function startInfluxd(
       } catch {
         // not up yet
       }
-      if (Date.now() - started > 20_000)
-        throw new Error(`influxd did not answer /ping within 20 s; see ${dir}/influxd.log`);
+      // influxd usually answers within a second; a loaded machine can take far longer.
+      if (Date.now() - started > 45_000)
+        throw new Error(`influxd did not answer /ping within 45 s; see ${dir}/influxd.log`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };

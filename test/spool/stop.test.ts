@@ -120,7 +120,8 @@ describe('spool stop()', () => {
     await waitFor(() => c.calls === 1);
     const started = Date.now();
     await h.spool.stop();
-    expect(Date.now() - started).toBeLessThan(1000);
+    // The stalled delivery never ends by itself; the bound leaves room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(5000);
     await h.store.stop();
     c.release(); // settles after the store closed: must not touch it
     await new Promise((r) => setTimeout(r, 10));

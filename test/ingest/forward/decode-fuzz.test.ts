@@ -18,7 +18,9 @@ describe('decode › fuzzing', () => {
       fc.property(anyInput, (bytes) => {
         const t0 = performance.now();
         const d = decode(bytes, opts);
-        expect(performance.now() - t0).toBeLessThan(250);
+        // A 64 KiB frame decodes in well under a millisecond; only super-linear work (or a
+        // scheduler stall on the shared machine, hence the slack) comes near a second.
+        expect(performance.now() - t0).toBeLessThan(1000);
         if (d instanceof ForwardDecodeError) {
           expect(d.code).toMatch(/^[a-z_]+$/);
           expect(typeof d.canContinue).toBe('boolean');
