@@ -33,7 +33,7 @@ export function runCli(
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`fleetline ${args.join(' ')} did not finish in time\n${stderr}`));
-    }, opts.timeoutMs ?? 20_000);
+    }, opts.timeoutMs ?? 45_000);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
@@ -71,7 +71,8 @@ export async function waitForHttp(
   url: string,
   opts: { status?: number; timeoutMs?: number } = {},
 ): Promise<void> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  // A cold start compiles the sources through tsx: seconds on a loaded 2-core machine.
+  const deadline = Date.now() + (opts.timeoutMs ?? 45_000);
   for (;;) {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { runCli, startCli, waitForHttp } from '../helpers/cli.ts';
 import { freePort } from '../helpers/influxd.ts';
 
-describe('fleetline CLI', () => {
+// Each test starts the real executable (a cold tsx compile): seconds each on a loaded machine.
+describe('fleetline CLI', { timeout: 90_000 }, () => {
   it('--help lists every command with a one-line description; --version prints the version', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
@@ -65,5 +66,6 @@ describe('fleetline CLI', () => {
     await waitForHttp(`http://127.0.0.1:${port}/readyz`);
     second.child.kill('SIGINT');
     expect((await second.exited).code).toBe(0);
-  });
+    // Two cold starts of the real executable: more than the default test timeout on a loaded machine.
+  }, 120_000);
 });
