@@ -29,7 +29,13 @@ export const InfluxdbSection = Type.Optional(
       }),
       batch_lines: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
       concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
-      gzip: Type.Boolean({ default: true, description: 'gzip write bodies' }),
+      gzip: Type.Optional(
+        Type.Boolean({
+          description:
+            'gzip write bodies; unset = on, except for a loopback URL (localhost, 127.0.0.0/8, ' +
+            '[::1]) where it only costs CPU on both sides of a link with no bandwidth to save',
+        }),
+      ),
       timeout: Duration('30s', 'per-request timeout'),
       min_retry_delay: Duration('250ms', 'first delay of the exponential retry backoff'),
       max_retry_delay: Duration('60s', 'upper bound of the exponential retry backoff'),

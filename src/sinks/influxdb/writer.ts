@@ -6,7 +6,7 @@
  * means the spool offers the same batches again after a restart — and because point timestamps
  * are derived from the spool's entry sequence, re-writing them is idempotent.
  *
- *   deliver(batches) ─▶ toPoints ─▶ bodies of ≈batch_lines ─▶ ≤concurrency POSTs (gzip)
+ *   deliver(batches) ─▶ toPoints ─▶ bodies of ≈batch_lines ─▶ ≤concurrency POSTs (gzip unless loopback)
  *        204 ─▶ done · 400/413 ─▶ bisect to single lines ─▶ dead letters
  *        401/403/404, 429, 5xx, network ─▶ backoff (Retry-After) and retry until stopped
  *
@@ -28,6 +28,7 @@ import { counter, histogram } from '../../telemetry/metrics.ts';
 import { createCatalog } from './catalog.ts';
 import { createDeadLetters, type DeadLetter } from './dead-letters.ts';
 import { classifyResponse, InfluxWriterStoppedError, type WriteOutcome } from './errors.ts';
+import { gzipBodies } from './gzip-default.ts';
 import { createPoster, RequestTimeoutError } from './http-post.ts';
 import { compileSchema, type EncodedPoint, toPoints } from './points.ts';
 import { retryDelay } from './retry-delay.ts';
@@ -99,6 +100,7 @@ export function createInfluxWriter(
         ? { authorization: `Token ${config.token}` }
         : {};
   const target = config.api === 'v2' ? `bucket ${config.bucket}` : `database ${config.database}`;
+  const gzipOn = gzipBodies(config.gzip, config.url);
 
   const m = {
     points: counter(
@@ -213,7 +215,7 @@ export function createInfluxWriter(
   const bodyOf = async (text: string): Promise<[Buffer, Record<string, string>]> => {
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     const raw = Buffer.from(text, 'utf8');
-    if (!config.gzip) return [raw, headers];
+    if (!gzipOn) return [raw, headers];
     // Level 1: line protocol compresses ~6× even at the fastest level, and the CPU is better
     // spent on the server that shares this (often small) machine.
     const zipped = await gzip(raw, { level: zlibConstants.Z_BEST_SPEED });
@@ -341,8 +343,8 @@ export function createInfluxWriter(
   };
 
   /**
-   * Body size for one deliver call: `batch_lines`, but small enough that a typical spool
-   * delivery (5,000 entries) still fills `concurrency` requests — so encoding the next body
+   * Body size for one deliver call: `batch_lines`, but small enough that a small spool
+   * delivery still fills `concurrency` requests — so encoding the next body
    * overlaps with the server ingesting the previous one — and never below 1,000 lines, where
    * per-request overhead starts to dominate.
    */
