@@ -12,14 +12,15 @@
  * "absent" and `instanceId: null` stay distinct. `bigint` values go through extension type 0
  * (decimal text, any size) because msgpack's int64 would come back as a `number` for small
  * values, or turn large `number`s into bigints on the way back; `Uint8Array` is msgpack `bin`.
- * Encoding uses the specialised `MsgpackWriter` (the hot path of every acknowledgement);
- * decoding uses @msgpack/msgpack's decoder, which reads the same standard msgpack.
+ * Encoding uses the specialised `MsgpackWriter` (the hot path of every acknowledgement) and
+ * decoding its counterpart `readPayload` (the path of every backlog); both are standard msgpack,
+ * which @msgpack/msgpack's decoder reads the same way (the tests hold them to that).
  *
- * A codec holds a reusable writer/decoder, so create one per spool, not per call.
+ * A codec holds a reusable writer, so create one per spool, not per call.
  */
-import { Decoder, ExtensionCodec } from '@msgpack/msgpack';
 import type { Batch, Entry, Origin, RecordMap } from '../core/entry.ts';
-import { BIGINT_EXT_TYPE, MsgpackWriter } from './msgpack-writer.ts';
+import { MsgpackWriter } from './msgpack-writer.ts';
+import { createPayloadKeyCache, readPayload } from './payload-reader.ts';
 
 /** Bumped if the row layout ever changes; decode refuses formats it does not know. */
 const FORMAT = 1;
@@ -30,16 +31,8 @@ export interface BatchCodec {
 }
 
 export function createBatchCodec(): BatchCodec {
-  const ext = new ExtensionCodec();
-  const text = new TextDecoder();
-  ext.register({
-    type: BIGINT_EXT_TYPE,
-    // Only the decoder uses this codec; the writer emits the extension itself.
-    encode: () => null,
-    decode: (data) => BigInt(text.decode(data)),
-  });
-  const decoder = new Decoder({ extensionCodec: ext });
   const writer = new MsgpackWriter();
+  const keys = createPayloadKeyCache();
 
   const writeEntry = (e: Entry): void => {
     const hasFleet = e.tags !== undefined || e.labels !== undefined || e.instanceId !== undefined;
@@ -82,7 +75,7 @@ export function createBatchCodec(): BatchCodec {
       return writer.finish();
     },
     decode(payload) {
-      const top = decoder.decode(payload) as [number, Origin, number, unknown[][]];
+      const top = readPayload(payload, keys) as [number, Origin, number, unknown[][]];
       if (!Array.isArray(top) || top[0] !== FORMAT)
         throw new Error(`spool payload has unknown format ${JSON.stringify(top?.[0])}`);
       return { origin: top[1], receivedAt: top[2], entries: top[3].map(unpackEntry) };
