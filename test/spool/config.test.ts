@@ -11,7 +11,7 @@ describe('spool config', () => {
       backpressure_timeout: '30s',
       retry_initial: '100ms',
       retry_max: '30s',
-      delivery_max_entries: 20_000,
+      delivery_max_entries: 5000,
       delivery_max_bytes: 16 * 1024 * 1024,
       stop_timeout: '10s',
       memory_cache_entries: 100_000,

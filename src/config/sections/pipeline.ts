@@ -26,12 +26,8 @@ export const SpoolSection = Section(
     retry_max: Duration('30s', 'cap of the exponential delivery retry delay'),
     delivery_max_entries: Type.Integer({
       minimum: 1,
-      default: 20_000,
-      description:
-        'entries offered to a consumer per deliver call (at least one batch); 20,000 (was 5,000) ' +
-        'gives the InfluxDB writer four 5,000-line bodies per call, so its requests stay in ' +
-        'flight back to back instead of draining to zero every 2,500 lines, and the rollup ' +
-        'one transaction per 20,000 entries',
+      default: 5000,
+      description: 'entries offered to a consumer per deliver call (at least one batch)',
     }),
     delivery_max_bytes: Type.Integer({
       minimum: 1024,

@@ -343,8 +343,8 @@ export function createInfluxWriter(
   };
 
   /**
-   * Body size for one deliver call: `batch_lines`, but small enough that a small spool
-   * delivery still fills `concurrency` requests — so encoding the next body
+   * Body size for one deliver call: `batch_lines`, but small enough that a typical spool
+   * delivery (5,000 entries) still fills `concurrency` requests — so encoding the next body
    * overlaps with the server ingesting the previous one — and never below 1,000 lines, where
    * per-request overhead starts to dominate.
    */
