@@ -14,8 +14,8 @@
 
 import { fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import http from 'node:http';
+import { Session } from 'node:inspector/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,94 +205,95 @@ if (process.env.BENCH_CLIENT) {
 
   // 2. End to end into InfluxDB, against direct writes of the same number of lines.
   const influx = parts.has('2') ? await startInfluxd() : undefined;
-  if (influx) try {
-    const query = (q: string) =>
-      fetch(`${influx.url}/query`, { method: 'POST', body: new URLSearchParams({ q }) }).then((r) =>
-        r.json(),
-      );
-    await query('CREATE DATABASE direct');
-    await query('CREATE DATABASE viafleetline');
-
-    // Direct: pre-encoded lines of the same shape (tags role/version/slot/level/status/method).
-    const lines: string[] = [];
-    for (let i = 0; i < total; i++) {
-      const ns =
-        BigInt(baseSec + Math.floor(i / RECORDS)) * 1_000_000_000n + BigInt((i % RECORDS) * 1000);
-      lines.push(
-        `app.access,level=info,method=GET,role=role${i % 4},slot=${i % 10},status=200,version=1.0.0 instance_id="i-0${(i % 40).toString(16).padStart(16, '0')}",message="request ${i} served from cache shard ${i % 16}",path="/api/v1/items/${i % 997}",reqtime=0.0125 ${ns}`,
-      );
-    }
-    const bodies: string[] = [];
-    for (let i = 0; i < lines.length; i += 5000) bodies.push(lines.slice(i, i + 5000).join('\n'));
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-    const post = (body: string) =>
-      new Promise<void>((resolve, reject) => {
-        const req = http.request(
-          `${influx.url}/write?db=direct&precision=ns`,
-          { method: 'POST', agent },
-          (res) => {
-            res.resume();
-            res.on('end', () =>
-              res.statusCode === 204
-                ? resolve()
-                : reject(new Error(`direct write ${res.statusCode}`)),
-            );
-          },
+  if (influx)
+    try {
+      const query = (q: string) =>
+        fetch(`${influx.url}/query`, { method: 'POST', body: new URLSearchParams({ q }) }).then(
+          (r) => r.json(),
         );
-        req.on('error', reject);
-        req.end(body);
-      });
-    const d0 = performance.now();
-    let idx = 0;
-    await Promise.all(
-      [0, 1].map(async () => {
-        while (idx < bodies.length) await post(bodies[idx++]!);
-      }),
-    );
-    const directRate = (total / (performance.now() - d0)) * 1000;
-    agent.destroy();
+      await query('CREATE DATABASE direct');
+      await query('CREATE DATABASE viafleetline');
 
-    const { config } = parseConfig({
-      data_dir: mkdtempSync(join(tmpdir(), 'fleetline-bench-')),
-      forward: { port: 0 },
-      http: { port: 0 },
-      registry: { records: {} },
-      influxdb: { url: influx.url, database: 'viafleetline', ...extra.influxdb },
-      rollup: { interval: '10s' },
-      spool: { ...extra.spool },
-    });
-    const svc = createService(config, deps());
-    await startAll(svc.components);
-    let f0 = 0;
-    const ackedMs = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
-      startProfile();
-      f0 = performance.now();
-    });
-    for (;;) {
-      const lag = svc.spool.stats().lagEntries?.influxdb ?? svc.spool.stats().lag.influxdb ?? 0;
-      if (lag === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
+      // Direct: pre-encoded lines of the same shape (tags role/version/slot/level/status/method).
+      const lines: string[] = [];
+      for (let i = 0; i < total; i++) {
+        const ns =
+          BigInt(baseSec + Math.floor(i / RECORDS)) * 1_000_000_000n + BigInt((i % RECORDS) * 1000);
+        lines.push(
+          `app.access,level=info,method=GET,role=role${i % 4},slot=${i % 10},status=200,version=1.0.0 instance_id="i-0${(i % 40).toString(16).padStart(16, '0')}",message="request ${i} served from cache shard ${i % 16}",path="/api/v1/items/${i % 997}",reqtime=0.0125 ${ns}`,
+        );
+      }
+      const bodies: string[] = [];
+      for (let i = 0; i < lines.length; i += 5000) bodies.push(lines.slice(i, i + 5000).join('\n'));
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+      const post = (body: string) =>
+        new Promise<void>((resolve, reject) => {
+          const req = http.request(
+            `${influx.url}/write?db=direct&precision=ns`,
+            { method: 'POST', agent },
+            (res) => {
+              res.resume();
+              res.on('end', () =>
+                res.statusCode === 204
+                  ? resolve()
+                  : reject(new Error(`direct write ${res.statusCode}`)),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+      const d0 = performance.now();
+      let idx = 0;
+      await Promise.all(
+        [0, 1].map(async () => {
+          while (idx < bodies.length) await post(bodies[idx++]!);
+        }),
+      );
+      const directRate = (total / (performance.now() - d0)) * 1000;
+      agent.destroy();
+
+      const { config } = parseConfig({
+        data_dir: mkdtempSync(join(tmpdir(), 'fleetline-bench-')),
+        forward: { port: 0 },
+        http: { port: 0 },
+        registry: { records: {} },
+        influxdb: { url: influx.url, database: 'viafleetline', ...extra.influxdb },
+        rollup: { interval: '10s' },
+        spool: { ...extra.spool },
+      });
+      const svc = createService(config, deps());
+      await startAll(svc.components);
+      let f0 = 0;
+      const ackedMs = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
+        startProfile();
+        f0 = performance.now();
+      });
+      for (;;) {
+        const lag = svc.spool.stats().lagEntries?.influxdb ?? svc.spool.stats().lag.influxdb ?? 0;
+        if (lag === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const deliveredMs = performance.now() - f0;
+      await stopProfile('part2');
+      await stopAll(svc.components);
+      const count = (await query(
+        'SELECT count("reqtime") FROM viafleetline.autogen."app.access"',
+      )) as {
+        results: { series?: { values: [string, number][] }[] }[];
+      };
+      const written = count.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+      const viaRate = (written / deliveredMs) * 1000;
+      console.log(
+        `direct to InfluxDB          ${Math.round(directRate).toLocaleString('en-US').padStart(10)} points/s (pre-encoded, 5,000-line bodies, 2 connections)`,
+      );
+      console.log(
+        `through fleetline           ${Math.round(viaRate).toLocaleString('en-US').padStart(10)} points/s delivered (${written.toLocaleString('en-US')} points; all acked after ${(ackedMs / 1000).toFixed(1)} s, all written after ${(deliveredMs / 1000).toFixed(1)} s)`,
+      );
+      console.log(`ratio fleetline / direct    ${(viaRate / directRate).toFixed(2)}  (goal ≥ 0.8)`);
+    } finally {
+      await influx.destroy();
     }
-    const deliveredMs = performance.now() - f0;
-    await stopProfile('part2');
-    await stopAll(svc.components);
-    const count = (await query(
-      'SELECT count("reqtime") FROM viafleetline.autogen."app.access"',
-    )) as {
-      results: { series?: { values: [string, number][] }[] }[];
-    };
-    const written = count.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
-    const viaRate = (written / deliveredMs) * 1000;
-    console.log(
-      `direct to InfluxDB          ${Math.round(directRate).toLocaleString('en-US').padStart(10)} points/s (pre-encoded, 5,000-line bodies, 2 connections)`,
-    );
-    console.log(
-      `through fleetline           ${Math.round(viaRate).toLocaleString('en-US').padStart(10)} points/s delivered (${written.toLocaleString('en-US')} points; all acked after ${(ackedMs / 1000).toFixed(1)} s, all written after ${(deliveredMs / 1000).toFixed(1)} s)`,
-    );
-    console.log(`ratio fleetline / direct    ${(viaRate / directRate).toFixed(2)}  (goal ≥ 0.8)`);
-  } finally {
-    await influx.destroy();
-  }
   console.log(
     `peak RSS of this process     ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
   );

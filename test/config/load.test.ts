@@ -106,6 +106,7 @@ describe('config › errors', () => {
             source_labels: ['role'],
             regex: '(?P<r>web)-\\d+',
             target_label: 'x',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a relabel template, not JS
             replacement: '${r}',
           },
         ],
