@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+    process.stdout.write(`Usage: ${await command.usage()}\n\n${command.summary}\n`);
     return 0;
   }
   try {
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(
-        `fleetline ${cmd}: ${(err as Error).message}\nUsage: ${command.usage}\n`,
+        `fleetline ${cmd}: ${(err as Error).message}\nUsage: ${await command.usage()}\n`,
       );
       return 2;
     }

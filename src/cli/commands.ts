@@ -1,57 +1,63 @@
 /**
  * The command table of the `fleetline` executable. Each entry: a one-line description for
- * `--help`, its own usage text, and a runner that returns the exit code.
+ * `--help`, its usage text, and a runner that returns the exit code. Commands are imported
+ * only when used, so `fleetline --help` or `inventory` does not load the AWS SDK, fastify and
+ * the whole pipeline first.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { systemClock } from '../core/deps.ts';
-import { DASHBOARDS_USAGE, runDashboards } from '../generate/cli-dashboards.ts';
-import { INVENTORY_USAGE, runInventory } from '../generate/cli-inventory.ts';
-import { runSimulate, SIMULATE_USAGE } from '../simulate/cli.ts';
-import { createLogger } from '../telemetry/logger.ts';
-import { DEMO_USAGE, runDemo } from './demo.ts';
-import { loadOfflineEvents, loadOfflineModel } from './offline-model.ts';
-import { serve } from './serve.ts';
 
 export interface Command {
   summary: string;
-  usage: string;
+  usage(): Promise<string>;
   run(argv: string[]): Promise<number>;
 }
 
 export const COMMANDS: Record<string, Command> = {
   serve: {
     summary: 'run the ingestion service (Forward, HTTP inputs, API, delivery)',
-    usage: 'fleetline serve [--config FILE]',
+    usage: async () => 'fleetline serve [--config FILE]',
     run: async (argv) => {
       const { values } = parseFlags(argv, { config: { type: 'string', short: 'c' } });
+      const { serve } = await import('./serve.ts');
       return serve({ config: values.config });
     },
   },
   dashboards: {
     summary:
       'generate Grafana dashboards, alert rules and provisioning (--push upserts into Grafana)',
-    usage: DASHBOARDS_USAGE,
-    run: (argv) =>
-      runDashboards(argv, { loadModel: loadOfflineModel, loadEvents: loadOfflineEvents }),
+    usage: async () => (await import('../generate/cli-dashboards.ts')).DASHBOARDS_USAGE,
+    run: async (argv) => {
+      const { runDashboards } = await import('../generate/cli-dashboards.ts');
+      const { loadOfflineEvents, loadOfflineModel } = await import('./offline-model.ts');
+      return runDashboards(argv, { loadModel: loadOfflineModel, loadEvents: loadOfflineEvents });
+    },
   },
   inventory: {
     summary: 'dynamic inventory from the fleet registry: Ansible JSON, ssh_config, host list',
-    usage: INVENTORY_USAGE,
-    run: (argv) => runInventory(argv, { loadModel: loadOfflineModel }),
+    usage: async () => (await import('../generate/cli-inventory.ts')).INVENTORY_USAGE,
+    run: async (argv) => {
+      const { runInventory } = await import('../generate/cli-inventory.ts');
+      const { loadOfflineModel } = await import('./offline-model.ts');
+      return runInventory(argv, { loadModel: loadOfflineModel });
+    },
   },
   demo: {
     summary: 'run the service and a simulated fleet together, with a live console summary',
-    usage: DEMO_USAGE,
-    run: (argv) => runDemo(argv),
+    usage: async () => (await import('./demo.ts')).DEMO_USAGE,
+    run: async (argv) => (await import('./demo.ts')).runDemo(argv),
   },
   simulate: {
     summary: 'drive a simulated fleet (rolling releases, faults) against a running fleetline',
-    usage: SIMULATE_USAGE,
-    run: (argv) =>
-      runSimulate(argv, {
+    usage: async () => (await import('../simulate/cli.ts')).SIMULATE_USAGE,
+    run: async (argv) => {
+      const { runSimulate } = await import('../simulate/cli.ts');
+      const { createLogger } = await import('../telemetry/logger.ts');
+      const { systemClock } = await import('../core/deps.ts');
+      return runSimulate(argv, {
         log: createLogger(process.env.FLEETLINE_LOG_LEVEL ?? 'warn', process.stderr),
         clock: systemClock,
-      }),
+      });
+    },
   },
 };
 
