@@ -66,6 +66,6 @@ export default defineConfig({
     // The machine has two cores and the integration tests start real servers.
     maxWorkers: 2,
     sequence: { sequencer: LongRunningFirst },
-    reporters: ['default'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
