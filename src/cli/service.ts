@@ -7,6 +7,7 @@
  *   EC2 / static / records / EventBridge / deploys → registry ──▶ spool (fleet_events)  members)
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { deadLetterRoutes } from '../api/dead-letters.ts';
 import { fleetApiRoutes } from '../api/fleet-routes.ts';
 import { rollupApiRoutes } from '../api/rollups.ts';
 import type { Config } from '../config/schema.ts';
@@ -126,6 +127,7 @@ export function createService(config: Readonly<Config>, deps: Deps): Service {
     }),
     fleetApiRoutes(deps, { registry, events }),
     rollupApiRoutes(deps, { engine: rollup }),
+    deadLetterRoutes({ ...(writer ? { writer } : {}) }),
     inventoryRoutes(deps, { model }),
   ];
   const http = createHttpServer(config.http, deps, { readiness, routes });
