@@ -92,7 +92,6 @@ async function runWriter(db: string, gzip: boolean, deliverBatches = DELIVER) {
     url: influxd.url,
     api: 'v1',
     database: db,
-    precision: 'ns',
     create_database: true,
     batch_lines: 5000,
     concurrency: 2,
@@ -100,7 +99,6 @@ async function runWriter(db: string, gzip: boolean, deliverBatches = DELIVER) {
     timeout: '30s',
     min_retry_delay: '250ms',
     max_retry_delay: '5s',
-    ping_interval: '5s',
   };
   const deps = {
     log: silentLogger(),

@@ -17,12 +17,6 @@ export const InfluxdbSection = Type.Optional(
       token: Type.Optional(Type.String({ minLength: 1, description: 'API token (Token scheme)' })),
       username: Type.Optional(Type.String({ minLength: 1, description: 'v1 basic auth user' })),
       password: Type.Optional(Type.String({ minLength: 1, description: 'v1 basic auth password' })),
-      precision: Type.Union([Type.Literal('s'), Type.Literal('ms'), Type.Literal('ns')], {
-        default: 'ns',
-        description:
-          'kept for compatibility; the writer always sends precision=ns because event points ' +
-          'carry a per-entry nanosecond offset that a coarser precision would truncate away',
-      }),
       create_database: Type.Boolean({
         default: true,
         description: 'v1: CREATE DATABASE on start when missing',
@@ -39,7 +33,6 @@ export const InfluxdbSection = Type.Optional(
       timeout: Duration('30s', 'per-request timeout'),
       min_retry_delay: Duration('250ms', 'first delay of the exponential retry backoff'),
       max_retry_delay: Duration('60s', 'upper bound of the exponential retry backoff'),
-      ping_interval: Duration('5s', 'how often readiness pings InfluxDB'),
     },
     { additionalProperties: false, description: 'InfluxDB sink (optional)' },
   ),

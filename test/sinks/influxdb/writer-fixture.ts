@@ -18,7 +18,6 @@ export function writerConfig(over: Partial<InfluxdbConfig> & { url: string }): I
   return {
     api: 'v1',
     database: 'fleetline',
-    precision: 'ns',
     create_database: true,
     batch_lines: 5000,
     concurrency: 2,
@@ -26,7 +25,6 @@ export function writerConfig(over: Partial<InfluxdbConfig> & { url: string }): I
     timeout: '5s',
     min_retry_delay: '50ms',
     max_retry_delay: '500ms',
-    ping_interval: '5s',
     ...over,
   };
 }
