@@ -37,6 +37,14 @@ export interface SpooledBatch {
  */
 export interface SpoolConsumer {
   readonly name: string;
+  /**
+   * How many `deliver` calls may be in flight at once (default 1). They are offered
+   * consecutive batches and confirmed strictly in order; if one fails, the later ones are
+   * offered again too. Only for idempotent consumers with independent deliveries (the InfluxDB
+   * writer: a re-written point changes nothing), never for one whose delivery builds on the
+   * state the previous one left (the rollup engine).
+   */
+  readonly pipeline?: number;
   deliver(batches: readonly SpooledBatch[]): Promise<void | ((db: Db) => void)>;
 }
 

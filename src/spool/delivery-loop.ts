@@ -53,6 +53,7 @@ export function createDeliveryLoop(
   deps: Deps,
 ): DeliveryLoop {
   const name = consumer.name;
+  const depth = Math.max(1, Math.floor(consumer.pipeline ?? 1));
   let cursor = 0;
   let stopping = false;
   // Once set, a late-settling delivery must not touch the database (the store may be closed).
@@ -99,26 +100,101 @@ export function createDeliveryLoop(
     opts.telemetry.delivered.inc({ consumer: name }, rows.length);
   };
 
+  /** One offered delivery; `outcome` is set once `deliver` settled. */
+  interface Offer {
+    rows: SpooledBatch[];
+    delivery: Promise<unknown>;
+    settled: Promise<void>;
+    outcome?: { ok: true; result: DeliverResult } | { ok: false; err: unknown };
+  }
+
+  const offer = (rows: SpooledBatch[]): Offer => {
+    const delivery = consumer.deliver(rows);
+    const o: Offer = { rows, delivery, settled: Promise.resolve() };
+    o.settled = delivery.then(
+      (result) => {
+        o.outcome = { ok: true, result };
+      },
+      (err: unknown) => {
+        o.outcome = { ok: false, err };
+      },
+    );
+    return o;
+  };
+
+  /** Reads and offers the batches after `fromSeq`; undefined when there are none. */
+  const offerAfter = (fromSeq: number): Offer | undefined => {
+    const rows = opts.table.readAfter(fromSeq, opts.maxEntries, opts.maxBytes);
+    if (rows.length === 0) return undefined;
+    let spooled: SpooledBatch[];
+    try {
+      spooled = rows.map(
+        (r): SpooledBatch => ({
+          seq: r.seq,
+          firstEntrySeq: r.firstEntrySeq,
+          batch: opts.recent(r.seq) ?? opts.codec.decode(r.payload),
+        }),
+      );
+    } catch (err) {
+      // An undecodable row fails like a delivery would: logged, retried after a backoff.
+      const stub = rows.map((r) => ({ seq: r.seq, firstEntrySeq: r.firstEntrySeq }));
+      const settled = Promise.resolve();
+      return {
+        rows: stub as SpooledBatch[],
+        delivery: settled,
+        settled,
+        outcome: { ok: false, err },
+      };
+    }
+    return offer(spooled);
+  };
+
+  /**
+   * Up to `depth` deliveries are in flight; they are confirmed strictly in spool order, so the
+   * progress never passes a batch that was not handled. When one fails, the ones after it are
+   * left to settle and then offered again (with `depth` > 1 a consumer must therefore be
+   * idempotent — the InfluxDB writer is, re-writing a point changes nothing).
+   */
   const run = async () => {
     let attempt = 0;
+    let offeredUpTo = cursor;
+    const queue: Offer[] = [];
     while (!stopping) {
       pendingWake = false;
-      const rows = opts.table.readAfter(cursor, opts.maxEntries, opts.maxBytes);
-      if (rows.length === 0) {
+      while (queue.length < depth) {
+        const o = offerAfter(offeredUpTo);
+        if (!o) break;
+        queue.push(o);
+        offeredUpTo = o.rows[o.rows.length - 1]!.seq;
+      }
+      const head = queue[0];
+      if (!head) {
         await waitForWake();
         continue;
       }
-      try {
-        const spooled = rows.map(
-          (r): SpooledBatch => ({
-            seq: r.seq,
-            firstEntrySeq: r.firstEntrySeq,
-            batch: opts.recent(r.seq) ?? opts.codec.decode(r.payload),
-          }),
-        );
-        const result = await consumer.deliver(spooled);
-        if (abandoned) return;
-        confirm(spooled, result);
+      // With room in the pipeline, new batches are worth offering before the head settles.
+      if (!head.outcome) {
+        if (queue.length < depth) await Promise.race([head.settled, waitForWake()]);
+        else
+          try {
+            // Awaiting the delivery itself (not `settled`) confirms in the very turn it
+            // resolves, as a single in-flight delivery always did.
+            await head.delivery;
+          } catch {
+            // `outcome` holds the error.
+          }
+      }
+      if (abandoned) return;
+      if (!head.outcome) continue;
+      queue.shift();
+      if (head.outcome.ok)
+        try {
+          confirm(head.rows, head.outcome.result);
+        } catch (err) {
+          // The consumer's own write (run in the progress transaction) failed: rolled back.
+          head.outcome = { ok: false, err };
+        }
+      if (head.outcome.ok) {
         if (attempt > 0)
           deps.log.info(
             { event: 'spool_delivery_recovered', consumer: name, attempts: attempt + 1 },
@@ -126,26 +202,38 @@ export function createDeliveryLoop(
           );
         attempt = 0;
         opts.afterConfirm();
-      } catch (err) {
-        if (abandoned) return;
-        attempt++;
-        const delayMs = backoffDelay(opts.backoff, attempt, Math.random());
-        opts.telemetry.retries.inc({ consumer: name });
-        deps.log.warn(
-          {
-            event: 'spool_delivery_failed',
-            consumer: name,
-            fromSeq: rows[0]!.seq,
-            toSeq: rows[rows.length - 1]!.seq,
-            attempt,
-            delayMs,
-            err: err instanceof Error ? err.message : String(err),
-          },
-          'spool delivery failed; offering the same batches again after a delay',
-        );
-        if (stopping) return;
-        await sleep(delayMs);
+        continue;
       }
+      // Failed: let the later offers settle, forget them, and start again after the backoff.
+      await Promise.all(queue.map((o) => o.settled));
+      if (abandoned) return;
+      queue.length = 0;
+      offeredUpTo = cursor;
+      attempt++;
+      const delayMs = backoffDelay(opts.backoff, attempt, Math.random());
+      const err = head.outcome.err;
+      opts.telemetry.retries.inc({ consumer: name });
+      deps.log.warn(
+        {
+          event: 'spool_delivery_failed',
+          consumer: name,
+          fromSeq: head.rows[0]!.seq,
+          toSeq: head.rows[head.rows.length - 1]!.seq,
+          attempt,
+          delayMs,
+          err: err instanceof Error ? err.message : String(err),
+        },
+        'spool delivery failed; offering the same batches again after a delay',
+      );
+      if (stopping) return;
+      await sleep(delayMs);
+    }
+    // Stopping: whatever is still in flight settles, and what succeeded (in order) is confirmed
+    // so that it is not offered again after the restart.
+    for (const o of queue) {
+      await o.settled;
+      if (abandoned || !o.outcome?.ok) return;
+      confirm(o.rows, o.outcome.result);
     }
   };
 
