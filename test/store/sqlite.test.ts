@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createStore } from '../../src/store/sqlite.ts';
 
@@ -17,6 +18,26 @@ describe('store', () => {
     await store.stop();
     expect(store.isOpen()).toBe(false);
     expect(() => store.db).toThrow(/not open/);
+  });
+
+  it('creates a new file with 16 KiB pages and opens an existing 4 KiB-page file unchanged', async () => {
+    const d = dir();
+    const store = createStore(d);
+    await store.start();
+    expect(store.db.pragma('page_size', { simple: true })).toBe(16384);
+    await store.stop();
+
+    const old = dir();
+    const legacy = new Database(join(old, 'fleetline.sqlite'));
+    legacy.pragma('journal_mode = WAL');
+    legacy.exec('CREATE TABLE kept (x INTEGER)');
+    legacy.prepare('INSERT INTO kept (x) VALUES (42)').run();
+    legacy.close();
+    const reopened = createStore(old);
+    await reopened.start();
+    expect(reopened.db.pragma('page_size', { simple: true })).toBe(4096);
+    expect(reopened.db.prepare('SELECT x FROM kept').pluck().get()).toBe(42);
+    await reopened.stop();
   });
 
   it("applies each module's migrations once, in order, and only the new ones later", async () => {
