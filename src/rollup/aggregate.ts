@@ -54,21 +54,16 @@ export function aggregateEntries(
   opts: AggregateOptions,
   into: Aggregated = { deltas: new Map(), aggregated: 0 },
 ): Aggregated {
-  // Consecutive entries mostly share one instance's labels object, tag and interval: reuse
-  // the previous entry's group then, without building and hashing its key text.
-  let lastLabels: Entry['labels'] | null = null;
-  let lastTag = '';
-  let lastStart = Number.NaN;
-  let delta: IntervalDelta | undefined;
+  // Entries of one instance share one labels object, and within a delivery mostly one tag
+  // and interval: remember each labels object's last group, so the key text is built and
+  // hashed only when an instance moves to another group (agents interleave instances, so
+  // "same as the previous entry" alone misses most of the time).
+  const lastGroup = new Map<Entry['labels'], IntervalDelta>();
   for (const e of entries) {
     if (DERIVED_MEASUREMENTS.has(e.tag)) continue;
     const startMs = intervalStart(e.sec, e.nsec, opts.intervalMs);
-    if (
-      delta === undefined ||
-      e.labels !== lastLabels ||
-      e.tag !== lastTag ||
-      startMs !== lastStart
-    ) {
+    let delta = lastGroup.get(e.labels);
+    if (delta === undefined || e.tag !== delta.measurement || startMs !== delta.startMs) {
       const role = nonEmpty(e.labels?.role);
       const version = nonEmpty(e.labels?.version);
       // Same text as keyString().
@@ -78,9 +73,9 @@ export function aggregateEntries(
         delta = { role, version, measurement: e.tag, startMs, state: emptyState() };
         into.deltas.set(ks, delta);
       }
-      lastLabels = e.labels;
-      lastTag = e.tag;
-      lastStart = startMs;
+      // Bounded: entries that each carry their own labels object would otherwise grow it.
+      if (lastGroup.size >= 1024) lastGroup.clear();
+      lastGroup.set(e.labels, delta);
     }
     addRecord(delta.state, e.record, opts.numericFields, e.tags);
     into.aggregated++;
