@@ -16,9 +16,14 @@
  * decoding its counterpart `readPayload` (the path of every backlog); both are standard msgpack,
  * which @msgpack/msgpack's decoder reads the same way (the tests hold them to that).
  *
+ * A record whose original msgpack bytes an input registered (src/core/raw-record.ts: only
+ * bytes that `readPayload` turns back into exactly that record) is stored as those bytes,
+ * copied, instead of being encoded again: the Forward input's records arrive as msgpack maps.
+ *
  * A codec holds a reusable writer, so create one per spool, not per call.
  */
 import type { Batch, Entry, Origin, RecordMap } from '../core/entry.ts';
+import { rawRecordOf } from '../core/raw-record.ts';
 import { MsgpackWriter } from './msgpack-writer.ts';
 import { createPayloadKeyCache, readPayload } from './payload-reader.ts';
 
@@ -40,7 +45,9 @@ export function createBatchCodec(): BatchCodec {
     writer.string(e.tag);
     writer.number(e.sec);
     writer.number(e.nsec);
-    writer.map(e.record);
+    const raw = rawRecordOf(e.record);
+    if (raw === undefined) writer.map(e.record);
+    else writer.raw(raw);
     if (!hasFleet) return;
     writer.value(e.tags ?? false);
     if (e.labels === undefined) writer.value(false);

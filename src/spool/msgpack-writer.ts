@@ -27,6 +27,8 @@ const MAX_STR8_CHARS = 85;
 const KEY_CACHE_MAX = 1024;
 /** Longest key that is remembered. */
 const KEY_CACHE_MAX_LEN = 32;
+/** Byte strings at least this long are copied natively (`set`); shorter ones in a JS loop. */
+const NATIVE_COPY = 64;
 
 type NativeBuffer = Buffer & { utf8Write(s: string, offset: number): number };
 
@@ -281,6 +283,20 @@ export class MsgpackWriter {
       return;
     }
     this.copy(known);
+  }
+
+  /**
+   * Appends `bytes`, which must be one complete msgpack value, as they are: the caller
+   * vouches that they read back as what it means to store.
+   */
+  raw(bytes: Uint8Array): void {
+    if (bytes.length < NATIVE_COPY) {
+      this.copy(bytes);
+      return;
+    }
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   private copy(bytes: Uint8Array): void {

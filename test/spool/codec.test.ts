@@ -1,7 +1,19 @@
+import { Decoder, ExtensionCodec, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import type { Batch } from '../../src/core/entry.ts';
+import type { Batch, RecordMap } from '../../src/core/entry.ts';
+import { rememberRawRecord } from '../../src/core/raw-record.ts';
 import { createBatchCodec } from '../../src/spool/codec.ts';
+import { BIGINT_EXT_TYPE } from '../../src/spool/msgpack-writer.ts';
+import { readPayload } from '../../src/spool/payload-reader.ts';
 import { accessLogBatch } from '../helpers/spool-fixtures.ts';
+
+const ext = new ExtensionCodec();
+ext.register({
+  type: BIGINT_EXT_TYPE,
+  encode: () => null,
+  decode: (d) => BigInt(new TextDecoder().decode(d)),
+});
+const reference = new Decoder({ extensionCodec: ext });
 
 describe('spool codec', () => {
   const codec = createBatchCodec();
@@ -76,5 +88,31 @@ describe('spool codec', () => {
 
   it('refuses a payload of an unknown format', () => {
     expect(() => codec.decode(new Uint8Array([0x93, 0x63, 0x80, 0x01]))).toThrow(/unknown format/);
+  });
+
+  it('stores a record registered with its msgpack bytes as those bytes, still standard msgpack', () => {
+    const codec = createBatchCodec();
+    const raw = encode({ level: 'info', n: 7, bytes: new Uint8Array([1, 2]) });
+    const record = reference.decode(raw) as RecordMap;
+    rememberRawRecord(record, raw);
+    const other = { level: 'warn', big: 2n ** 70n };
+    const batch: Batch = {
+      origin: { input: 'forward' },
+      receivedAt: 9,
+      entries: [
+        { tag: 't', sec: 1, nsec: 2, record, labels: Object.freeze({ role: 'web' }) },
+        { tag: 't', sec: 1, nsec: 3, record: other },
+      ],
+    };
+    const payload = codec.encode(batch);
+    expect(Buffer.from(payload).includes(Buffer.from(raw))).toBe(true);
+    expect(codec.decode(payload)).toEqual(batch);
+    expect(readPayload(payload)).toEqual(reference.decode(payload));
+    // A copy is a different object: it is encoded from its fields, and stores its own values.
+    const changed = { ...record, level: 'error' };
+    const back = codec.decode(
+      codec.encode({ ...batch, entries: [{ ...batch.entries[0]!, record: changed }] }),
+    );
+    expect(back.entries[0]!.record).toEqual(changed);
   });
 });

@@ -1,4 +1,4 @@
-import { Decoder, ExtensionCodec } from '@msgpack/msgpack';
+import { Decoder, ExtensionCodec, encode as encodeValue } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/core/errors.ts';
@@ -148,5 +148,22 @@ describe('msgpack writer', () => {
     expect(decoder.decode(encode(open))).toEqual({ role: 'web' });
     open.role = 'db';
     expect(decoder.decode(encode(open))).toEqual({ role: 'db' });
+  });
+
+  it('appends raw bytes verbatim, short or long, after the buffer is reused and grown', () => {
+    const w = new MsgpackWriter();
+    const short = Buffer.from([0x81, 0xa1, 0x61, 0x01]); // {a: 1}
+    const long = new Uint8Array(encodeValue({ message: 'm'.repeat(300), n: [1, 2, 3] }));
+    const huge = new Uint8Array(encodeValue({ blob: 'b'.repeat(600_000) }));
+    for (const raw of [short, long, huge, short, long]) {
+      w.reset();
+      w.arrayHeader(3);
+      w.string('before');
+      w.raw(raw);
+      w.number(7);
+      const out = Buffer.from(w.finish());
+      expect(out.includes(Buffer.from(raw))).toBe(true);
+      expect(decoder.decode(out)).toEqual(['before', decoder.decode(raw), 7]);
+    }
   });
 });

@@ -11,8 +11,14 @@
  * Invalid events (bad time, non-map record) are skipped and counted per reason; the request
  * is still acknowledged, because resending it would never make it valid (fluentd does the
  * same). Problems with the request as a whole come back as a `ForwardDecodeError`.
+ *
+ * Records whose msgpack bytes the spool can store verbatim (see msgpack-reader.ts, "raw-safe")
+ * get those bytes registered with `rememberRawRecord`. The bytes usually lie in the
+ * connection's receive buffer, which is reused for the next requests, so each request's
+ * records are copied out once, as one block, and each record gets a view of that block.
  */
 import type { Entry } from '../../core/entry.ts';
+import { rememberRawRecord } from '../../core/raw-record.ts';
 import { ForwardDecodeError, type InvalidEventCode } from './errors.ts';
 import { readEventTime } from './event-time.ts';
 import { createFrameScanner } from './frame-scanner.ts';
@@ -154,10 +160,34 @@ interface Acc {
   entries: Entry[];
   invalid: Partial<Record<InvalidEventCode, number>>;
   floatTimes: number;
+  /** Raw-safe records as flat triples: index in `entries`, start and end of the map's bytes. */
+  raw: number[];
 }
 
 function newAcc(): Acc {
-  return { entries: [], invalid: {}, floatTimes: 0 };
+  return { entries: [], invalid: {}, floatTimes: 0, raw: [] };
+}
+
+/** Adds a valid entry, noting its record's byte range if the reader found it raw-safe. */
+function pushEntry(acc: Acc, r: MsgpackReader, entry: Entry): void {
+  if (r.lastRecordRawSafe) acc.raw.push(acc.entries.length, r.lastRecordStart, r.lastRecordEnd);
+  acc.entries.push(entry);
+}
+
+/**
+ * Registers the raw bytes of the raw-safe records, which lie in `buf` in increasing order.
+ * Unless `buf` is ours for good (a fresh gunzip output), the span holding them is copied once.
+ */
+function keepRawRecords(acc: Acc, buf: Uint8Array, owned: boolean): void {
+  const raw = acc.raw;
+  if (raw.length === 0) return;
+  const base = owned ? 0 : raw[1]!;
+  // new Uint8Array(view) copies; Buffer#slice would not.
+  const block = owned ? buf : new Uint8Array(buf.subarray(base, raw[raw.length - 1]!));
+  for (let i = 0; i < raw.length; i += 3) {
+    const record = acc.entries[raw[i]!]!.record;
+    rememberRawRecord(record, block.subarray(raw[i + 1]! - base, raw[i + 2]! - base));
+  }
 }
 
 function countInvalid(acc: Acc, code: InvalidEventCode): void {
@@ -186,7 +216,7 @@ function readEntry(r: MsgpackReader, tag: string, acc: Acc, nowMs: number): void
     return;
   }
   if (time.offSpec) acc.floatTimes++;
-  acc.entries.push({ tag, sec: time.sec, nsec: time.nsec, record });
+  pushEntry(acc, r, { tag, sec: time.sec, nsec: time.nsec, record });
 }
 
 interface Options {
@@ -247,17 +277,23 @@ function decodeMessage(
   const acc = newAcc();
   const time = readEventTime(r, o.nowMs);
   let record: ReturnType<MsgpackReader['tryRecord']>;
+  let rawSafe = false;
   if (n >= 3) {
     record = r.tryRecord();
     if (record === undefined) r.skip();
+    else rawSafe = r.lastRecordRawSafe;
   }
+  const rawStart = r.lastRecordStart;
+  const rawEnd = r.lastRecordEnd;
   const opts = n >= 4 ? readOptions(r) : {};
   for (let i = 4; i < n; i++) r.skip();
   if (!time.ok) countInvalid(acc, 'bad_time');
   else if (record === undefined) countInvalid(acc, 'bad_record');
   else {
     if (time.offSpec) acc.floatTimes++;
+    if (rawSafe) acc.raw.push(0, rawStart, rawEnd);
     acc.entries.push({ tag, sec: time.sec, nsec: time.nsec, record });
+    keepRawRecords(acc, r.buf, false);
   }
   return finish('message', tag, acc, opts, frameBytes);
 }
@@ -274,6 +310,7 @@ function decodeForward(
   for (let i = 0; i < count; i++) readEntry(r, tag, acc, o.nowMs);
   const opts = n >= 3 ? readOptions(r) : {};
   for (let i = 3; i < n; i++) r.skip();
+  keepRawRecords(acc, r.buf, false);
   return finish('forward', tag, acc, opts, frameBytes);
 }
 
@@ -315,5 +352,6 @@ function decodePacked(
       false,
     );
   }
+  keepRawRecords(acc, payload, compression === 'gzip');
   return finish(compression === 'gzip' ? 'compressed' : 'packed', tag, acc, opts, frameBytes);
 }

@@ -9,6 +9,23 @@
  * buffer), integers beyond 2^53 → bigint, map keys → strings, ext −1 timestamps → ISO text,
  * other ext → their bytes. Every read is bounds-checked: the reader also walks the inner
  * entries of a packed frame, which no scanner has vetted.
+ *
+ * While reading a record it also tells whether the record's bytes, stored as they are, would
+ * be read back by the spool's payload reader (src/spool/payload-reader.ts) as exactly this
+ * record ("raw-safe"), so the spool can keep them instead of encoding the record again. The
+ * two readers agree on nil, booleans, every int format within ±(2^53 − 1), float32/float64,
+ * str, bin, arrays, and maps with str keys (duplicates included: both assign in order). They
+ * differ, so a record is not raw-safe, on:
+ * - a key that is not a str (int, bin, …): here it becomes a string, there it is refused;
+ * - a `__proto__` key: kept here as a plain field, refused there;
+ * - any ext: here EventTime/timestamp text or bytes, there only the spool's bigint ext 0;
+ * - a 64-bit int beyond 2^53 − 1: a bigint here, a rounded number there;
+ * - a str that is not valid UTF-8 (seen as U+FFFD in the text, which also catches a genuine
+ *   U+FFFD — harmless, that record is just encoded as before): both readers would replace the
+ *   bad bytes alike, but stored verbatim the payload would no longer be standard msgpack, and
+ *   other decoders (@msgpack/msgpack) read such bytes differently.
+ * Nesting depth needs no check: this reader refuses more than 64 levels, which the payload
+ * reader's recursion handles easily.
  */
 import type { RecordMap, RecordValue } from '../../core/entry.ts';
 
@@ -27,6 +44,8 @@ const KEY_CACHE_SLOTS = 4096;
 const KEY_CACHE_MAX_LEN = 24;
 const MAX_DEPTH = 64;
 const SHORT_STRING = 8;
+/** What the UTF-8 decoder puts in place of invalid bytes. */
+const REPLACEMENT_CHAR = '\uFFFD';
 
 export function createKeyCache(): KeyCache {
   return { bytes: new Array(KEY_CACHE_SLOTS), text: new Array(KEY_CACHE_SLOTS) };
@@ -99,6 +118,16 @@ export class MsgpackReader {
   lastIsStr = false;
   /** Type of the last `tryExt`. */
   lastExtType = 0;
+  /**
+   * Whether everything read since `tryRecord` started is raw-safe (see the file comment).
+   * Cleared by any read the payload reader would decode differently; only `tryRecord` sets it.
+   */
+  rawSafe = true;
+  /** Where the map read by the last successful `tryRecord` starts (it ends at `lastRecordEnd`). */
+  lastRecordStart = 0;
+  lastRecordEnd = 0;
+  /** Whether the last record read by `tryRecord` is raw-safe. */
+  lastRecordRawSafe = false;
   private readonly view: DataView;
   private readonly bytes: Utf8Buffer;
 
@@ -348,6 +377,7 @@ export class MsgpackReader {
         return new Uint8Array(this.buf.subarray(start, this.lastEnd));
       }
       case Kind.Ext: {
+        this.rawSafe = false;
         const start = this.tryExt();
         return this.extValue(this.lastExtType, start, this.lastEnd);
       }
@@ -358,12 +388,22 @@ export class MsgpackReader {
     }
   }
 
-  /** Reads a map into a record; returns undefined (position unchanged) if not a map. */
+  /**
+   * Reads a map into a record; returns undefined (position unchanged) if not a map. On success
+   * `lastRecordStart`/`lastRecordEnd` hold the map's byte range and `lastRecordRawSafe` tells
+   * whether those bytes may be stored in place of the record.
+   */
   tryRecord(): RecordMap | undefined {
     this.need(1);
-    const b = this.buf[this.pos]!;
+    const start = this.pos;
+    const b = this.buf[start]!;
     if ((b & 0xf0) !== 0x80 && b !== 0xde && b !== 0xdf) return undefined;
-    return this.readMap(1);
+    this.rawSafe = true;
+    const record = this.readMap(1);
+    this.lastRecordStart = start;
+    this.lastRecordEnd = this.pos;
+    this.lastRecordRawSafe = this.rawSafe;
+    return record;
   }
 
   private readMap(depth: number): RecordMap {
@@ -374,6 +414,7 @@ export class MsgpackReader {
       const key = this.readKey();
       const value = this.readValue(depth);
       if (key === '__proto__') {
+        this.rawSafe = false;
         // Plain assignment would replace the prototype instead of adding a field.
         Object.defineProperty(out, key, {
           value,
@@ -398,8 +439,13 @@ export class MsgpackReader {
       this.pos = start + len;
       return len <= KEY_CACHE_MAX_LEN ? this.cachedKey(start, len) : this.utf8(start, start + len);
     }
+    // Every other key type is not raw-safe: the payload reader refuses non-str keys.
     const start = this.tryRawBytes();
-    if (start >= 0) return this.utf8(start, this.lastEnd);
+    if (start >= 0) {
+      if (!this.lastIsStr) this.rawSafe = false;
+      return this.utf8(start, this.lastEnd);
+    }
+    this.rawSafe = false;
     const v = this.readValue(MAX_DEPTH - 1);
     return typeof v === 'string' ? v : stringifyKey(v);
   }
@@ -421,6 +467,9 @@ export class MsgpackReader {
       if (same) return this.keys.text[slot]!;
     }
     const text = this.utf8(start, start + len);
+    // Only valid UTF-8 is remembered, so a cache hit never needs the raw-safe check: an
+    // invalid key is decoded (and flagged) every time.
+    if (text.indexOf(REPLACEMENT_CHAR) !== -1) return text;
     this.keys.bytes[slot] = buf.slice(start, start + len);
     this.keys.text[slot] = text;
     return text;
@@ -434,12 +483,20 @@ export class MsgpackReader {
       let s = '';
       for (let i = start; i < end; i++) {
         const c = b[i]!;
-        if (c > 0x7f) return this.bytes.utf8Slice(start, end);
+        if (c > 0x7f) return this.checkedUtf8(start, end);
         s += String.fromCharCode(c);
       }
       return s;
     }
-    return this.bytes.utf8Slice(start, end);
+    return this.checkedUtf8(start, end);
+  }
+
+  /** Native UTF-8 decoding; clears `rawSafe` if the bytes were not valid UTF-8. */
+  private checkedUtf8(start: number, end: number): string {
+    const s = this.bytes.utf8Slice(start, end);
+    // Cheap on ASCII/Latin-1 text: V8 answers at once for a one-byte string.
+    if (this.rawSafe && s.indexOf(REPLACEMENT_CHAR) !== -1) this.rawSafe = false;
+    return s;
   }
 
   private extValue(type: number, start: number, end: number): RecordValue {
@@ -492,7 +549,9 @@ export class MsgpackReader {
         this.need(9);
         this.pos += 9;
         const v = this.view.getBigUint64(p + 1);
-        return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+        if (v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+        this.rawSafe = false;
+        return v;
       }
       case 0xd0:
         this.need(2);
@@ -510,9 +569,10 @@ export class MsgpackReader {
         this.need(9);
         this.pos += 9;
         const v = this.view.getBigInt64(p + 1);
-        return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
-          ? Number(v)
-          : v;
+        if (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER))
+          return Number(v);
+        this.rawSafe = false;
+        return v;
       }
       case 0xca:
         this.need(5);
