@@ -5,15 +5,21 @@
  *     records (~7 fields) from 4 connections, each waiting for its ack. No InfluxDB. The
  *     clients run in a child process so the service keeps its core.
  *  2. End to end into a real InfluxDB 1.6.7: the same records through fleetline until every
- *     point is written, against writing the same number of pre-encoded lines straight to the
- *     same InfluxDB (5,000-line bodies, keep-alive) in the same run. Reported as a ratio.
+ *     point is written, against writing the same lines (encoded beforehand by fleetline's own
+ *     encoder) straight to the same InfluxDB (5,000-line bodies, keep-alive) in the same run.
+ *     Reported as a ratio, and as CPU per point of each side (robust to the machine's noise).
  *  3. Peak RSS of the process.
  *
  * Run: npx tsx bench/e2e.bench.ts (about a minute). Needs Debian's influxd for part 2.
+ *
+ * BENCH_PIN=1 gives InfluxDB a core of its own, as in production where it runs on its own
+ * server: influxd is pinned to CPU 0, this process (fleetline, and the direct writer) and the
+ * client process to CPU 1. The ratio then asks "does fleetline on one core keep up with
+ * InfluxDB on one core" instead of "how much of InfluxDB's CPU does fleetline take away".
  */
 
-import { fork } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector/promises';
 import net from 'node:net';
@@ -24,38 +30,41 @@ import { ExtData, encode } from '@msgpack/msgpack';
 import { createService } from '../src/cli/service.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { systemClock } from '../src/core/deps.ts';
+import type { Entry } from '../src/core/entry.ts';
 import { startAll, stopAll } from '../src/core/lifecycle.ts';
+import { toLines } from '../src/sinks/influxdb/points.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { createMetricsRegistry } from '../src/telemetry/metrics.ts';
 import { startInfluxd } from '../test/helpers/influxd.ts';
 
 const RECORDS = 1000;
 
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
+
+/** Record i of a chunk from connection `conn` (each connection is one role of 10 instances). */
+function record(conn: number, i: number) {
+  const inst = (conn * 10 + (i % 10)).toString(16).padStart(16, '0');
+  return {
+    instance_id: `i-0${inst}`,
+    role: `role${conn}`,
+    version: '1.0.0',
+    level: i % 50 === 0 ? 'error' : 'info',
+    method: METHODS[i % 4]!,
+    path: `/api/v1/items/${i % 997}`,
+    status: i % 50 === 0 ? 500 : 200,
+    reqtime: (i % 300) / 1000 + 0.0005,
+    message: `request ${i} served from cache shard ${i % 16}`,
+  };
+}
+
 function chunk(conn: number, id: number, baseSec: number): Buffer {
-  const methods = ['GET', 'POST', 'PUT', 'DELETE'];
   const parts: Uint8Array[] = [];
   for (let i = 0; i < RECORDS; i++) {
     const t = new Uint8Array(8);
     const v = new DataView(t.buffer);
     v.setUint32(0, baseSec + id);
     v.setUint32(4, i * 1000);
-    const inst = (conn * 10 + (i % 10)).toString(16).padStart(16, '0');
-    parts.push(
-      encode([
-        new ExtData(0, t),
-        {
-          instance_id: `i-0${inst}`,
-          role: `role${conn}`,
-          version: '1.0.0',
-          level: i % 50 === 0 ? 'error' : 'info',
-          method: methods[i % 4],
-          path: `/api/v1/items/${i % 997}`,
-          status: i % 50 === 0 ? 500 : 200,
-          reqtime: (i % 300) / 1000 + 0.0005,
-          message: `request ${i} served from cache shard ${i % 16}`,
-        },
-      ]),
-    );
+    parts.push(encode([new ExtData(0, t), record(conn, i)]));
   }
   const entries = Buffer.concat(parts);
   const head = Buffer.from([0x93, 0xaa, ...Buffer.from('app.access'), 0xdb, 0, 0, 0, 0]);
@@ -161,6 +170,12 @@ if (process.env.BENCH_CLIENT) {
     influxdb?: Record<string, unknown>;
     spool?: Record<string, unknown>;
   };
+  // Pinning (see the header): taskset -a covers every thread that exists; threads started later
+  // inherit the affinity of the thread that starts them.
+  const pin = process.env.BENCH_PIN === '1';
+  const pinTo = (cpu: number, pid: number) =>
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+  if (pin) pinTo(1, process.pid);
   const inspector = profileDir ? new Session() : undefined;
   inspector?.connect();
   const startProfile = () => {
@@ -205,6 +220,9 @@ if (process.env.BENCH_CLIENT) {
 
   // 2. End to end into InfluxDB, against direct writes of the same number of lines.
   const influx = parts.has('2') ? await startInfluxd() : undefined;
+  if (influx && pin) pinTo(0, influx.pid);
+  if (pin)
+    console.log('pinned: influxd on CPU 0; fleetline, the direct writer and the clients on CPU 1');
   if (influx)
     try {
       const query = (q: string) =>
@@ -214,15 +232,30 @@ if (process.env.BENCH_CLIENT) {
       await query('CREATE DATABASE direct');
       await query('CREATE DATABASE viafleetline');
 
-      // Direct: pre-encoded lines of the same shape (tags role/version/slot/level/status/method).
+      // Direct: the very lines fleetline writes for these records — its own encoder, run
+      // before the clock starts, on entries labelled as the registry labels them (role from the
+      // connection, slots 0-9 in order of first appearance, version 1.0.0).
       const lines: string[] = [];
-      for (let i = 0; i < total; i++) {
-        const ns =
-          BigInt(baseSec + Math.floor(i / RECORDS)) * 1_000_000_000n + BigInt((i % RECORDS) * 1000);
-        lines.push(
-          `app.access,level=info,method=GET,role=role${i % 4},slot=${i % 10},status=200,version=1.0.0 instance_id="i-0${(i % 40).toString(16).padStart(16, '0')}",message="request ${i} served from cache shard ${i % 16}",path="/api/v1/items/${i % 997}",reqtime=0.0125 ${ns}`,
-        );
-      }
+      const schema = parseConfig({}).config.schema;
+      let entrySeq = 1;
+      for (let conn = 0; conn < 4; conn++)
+        for (let id = 0; id < chunksPerConn; id++) {
+          const entries: Entry[] = [];
+          for (let i = 0; i < RECORDS; i++) {
+            const r = record(conn, i);
+            entries.push({
+              tag: 'app.access',
+              sec: baseSec + id,
+              nsec: i * 1000,
+              record: r,
+              labels: { role: r.role, version: r.version, slot: String(i % 10) },
+              instanceId: r.instance_id,
+            });
+          }
+          const batch = { entries, origin: { input: 'forward' as const }, receivedAt: 0 };
+          lines.push(...toLines({ seq: 0, firstEntrySeq: entrySeq, batch }, schema));
+          entrySeq += RECORDS;
+        }
       const bodies: string[] = [];
       for (let i = 0; i < lines.length; i += 5000) bodies.push(lines.slice(i, i + 5000).join('\n'));
       const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
@@ -243,6 +276,18 @@ if (process.env.BENCH_CLIENT) {
           req.on('error', reject);
           req.end(body);
         });
+      // CPU per point of each side is what wall-clock rates on a shared machine hide.
+      const influxdCpuMs = () => {
+        // /proc/<pid>/stat fields 14 and 15: utime and stime in clock ticks (100 per second).
+        const f = readFileSync(`/proc/${influx.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(f[11]) + Number(f[12])) * 10;
+      };
+      const selfCpuMs = () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      };
+      const usPerPoint = (ms: number) => ((ms * 1000) / total).toFixed(1);
+      const i0 = influxdCpuMs();
       const d0 = performance.now();
       let idx = 0;
       await Promise.all(
@@ -251,6 +296,7 @@ if (process.env.BENCH_CLIENT) {
         }),
       );
       const directRate = (total / (performance.now() - d0)) * 1000;
+      const directInfluxdCpu = influxdCpuMs() - i0;
       agent.destroy();
 
       const { config } = parseConfig({
@@ -265,7 +311,11 @@ if (process.env.BENCH_CLIENT) {
       const svc = createService(config, deps());
       await startAll(svc.components);
       let f0 = 0;
+      let s0 = 0;
+      let j0 = 0;
       const ackedMs = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
+        s0 = selfCpuMs();
+        j0 = influxdCpuMs();
         startProfile();
         f0 = performance.now();
       });
@@ -275,6 +325,8 @@ if (process.env.BENCH_CLIENT) {
         await new Promise((r) => setTimeout(r, 20));
       }
       const deliveredMs = performance.now() - f0;
+      const fleetlineCpu = selfCpuMs() - s0;
+      const viaInfluxdCpu = influxdCpuMs() - j0;
       await stopProfile('part2');
       await stopAll(svc.components);
       const count = (await query(
@@ -285,12 +337,15 @@ if (process.env.BENCH_CLIENT) {
       const written = count.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
       const viaRate = (written / deliveredMs) * 1000;
       console.log(
-        `direct to InfluxDB          ${Math.round(directRate).toLocaleString('en-US').padStart(10)} points/s (pre-encoded, 5,000-line bodies, 2 connections)`,
+        `direct to InfluxDB          ${Math.round(directRate).toLocaleString('en-US').padStart(10)} points/s (the same lines pre-encoded, 5,000-line bodies, 2 connections)`,
       );
       console.log(
         `through fleetline           ${Math.round(viaRate).toLocaleString('en-US').padStart(10)} points/s delivered (${written.toLocaleString('en-US')} points; all acked after ${(ackedMs / 1000).toFixed(1)} s, all written after ${(deliveredMs / 1000).toFixed(1)} s)`,
       );
       console.log(`ratio fleetline / direct    ${(viaRate / directRate).toFixed(2)}  (goal ≥ 0.8)`);
+      console.log(
+        `CPU per point               influxd ${usPerPoint(directInfluxdCpu)} µs direct, ${usPerPoint(viaInfluxdCpu)} µs via fleetline; fleetline ${usPerPoint(fleetlineCpu)} µs (ingest + spool + rollup + writer, clients excluded)`,
+      );
     } finally {
       await influx.destroy();
     }
