@@ -16,14 +16,15 @@
  * decoding its counterpart `readPayload` (the path of every backlog); both are standard msgpack,
  * which @msgpack/msgpack's decoder reads the same way (the tests hold them to that).
  *
- * A record whose original msgpack bytes an input registered (src/core/raw-record.ts: only
- * bytes that `readPayload` turns back into exactly that record) is stored as those bytes,
- * copied, instead of being encoded again: the Forward input's records arrive as msgpack maps.
+ * A record whose original msgpack bytes an input registered for the batch's entries array
+ * (src/core/raw-record.ts: only bytes that `readPayload` turns back into exactly that record)
+ * is stored as those bytes, copied, instead of being encoded again: the Forward input's
+ * records arrive as msgpack maps.
  *
  * A codec holds a reusable writer, so create one per spool, not per call.
  */
 import type { Batch, Entry, Origin, RecordMap } from '../core/entry.ts';
-import { rawRecordOf } from '../core/raw-record.ts';
+import { hasRawBytes, type RawRecords, rawRecordsOf } from '../core/raw-record.ts';
 import { MsgpackWriter } from './msgpack-writer.ts';
 import { createPayloadKeyCache, readPayload } from './payload-reader.ts';
 
@@ -39,15 +40,15 @@ export function createBatchCodec(): BatchCodec {
   const writer = new MsgpackWriter();
   const keys = createPayloadKeyCache();
 
-  const writeEntry = (e: Entry): void => {
+  const writeEntry = (e: Entry, raw: RawRecords | undefined, i: number): void => {
     const hasFleet = e.tags !== undefined || e.labels !== undefined || e.instanceId !== undefined;
     writer.arrayHeader(hasFleet ? 7 : 4);
     writer.string(e.tag);
     writer.number(e.sec);
     writer.number(e.nsec);
-    const raw = rawRecordOf(e.record);
-    if (raw === undefined) writer.map(e.record);
-    else writer.raw(raw);
+    if (raw !== undefined && hasRawBytes(raw, i, e.record))
+      writer.raw(raw.block, raw.starts[i]!, raw.ends[i]!);
+    else writer.map(e.record);
     if (!hasFleet) return;
     writer.value(e.tags ?? false);
     if (e.labels === undefined) writer.value(false);
@@ -77,8 +78,10 @@ export function createBatchCodec(): BatchCodec {
       writer.number(FORMAT);
       writer.map(batch.origin as unknown as Record<string, unknown>);
       writer.number(batch.receivedAt);
-      writer.arrayHeader(batch.entries.length);
-      for (const e of batch.entries) writeEntry(e);
+      const entries = batch.entries;
+      const raw = rawRecordsOf(entries);
+      writer.arrayHeader(entries.length);
+      for (let i = 0; i < entries.length; i++) writeEntry(entries[i]!, raw, i);
       return writer.finish();
     },
     decode(payload) {

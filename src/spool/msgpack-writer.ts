@@ -286,17 +286,17 @@ export class MsgpackWriter {
   }
 
   /**
-   * Appends `bytes`, which must be one complete msgpack value, as they are: the caller
-   * vouches that they read back as what it means to store.
+   * Appends `bytes[start..end)`, which must be one complete msgpack value, as they are: the
+   * caller vouches that they read back as what it means to store.
    */
-  raw(bytes: Uint8Array): void {
-    if (bytes.length < NATIVE_COPY) {
-      this.copy(bytes);
-      return;
-    }
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+  raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    const n = end - start;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    if (n >= NATIVE_COPY) buf.set(bytes.subarray(start, end), p);
+    else for (let i = start; i < end; i++) buf[p++] = bytes[i]!;
+    this.pos += n;
   }
 
   private copy(bytes: Uint8Array): void {

@@ -1,7 +1,7 @@
 import { Decoder, ExtensionCodec, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import type { Batch, RecordMap } from '../../src/core/entry.ts';
-import { rememberRawRecord } from '../../src/core/raw-record.ts';
+import { rememberRawRecords } from '../../src/core/raw-record.ts';
 import { createBatchCodec } from '../../src/spool/codec.ts';
 import { BIGINT_EXT_TYPE } from '../../src/spool/msgpack-writer.ts';
 import { readPayload } from '../../src/spool/payload-reader.ts';
@@ -94,16 +94,23 @@ describe('spool codec', () => {
     const codec = createBatchCodec();
     const raw = encode({ level: 'info', n: 7, bytes: new Uint8Array([1, 2]) });
     const record = reference.decode(raw) as RecordMap;
-    rememberRawRecord(record, raw);
     const other = { level: 'warn', big: 2n ** 70n };
     const batch: Batch = {
       origin: { input: 'forward' },
       receivedAt: 9,
       entries: [
-        { tag: 't', sec: 1, nsec: 2, record, labels: Object.freeze({ role: 'web' }) },
         { tag: 't', sec: 1, nsec: 3, record: other },
+        { tag: 't', sec: 1, nsec: 2, record, labels: Object.freeze({ role: 'web' }) },
       ],
     };
+    // The bytes sit inside a larger block, as a Forward request's records do.
+    const block = Buffer.concat([Buffer.from([0xc1, 0xc1]), raw, Buffer.from([0xc1])]);
+    rememberRawRecords(batch.entries, {
+      block,
+      records: [undefined, record],
+      starts: Uint32Array.of(0, 2),
+      ends: Uint32Array.of(0, 2 + raw.length),
+    });
     const payload = codec.encode(batch);
     expect(Buffer.from(payload).includes(Buffer.from(raw))).toBe(true);
     expect(codec.decode(payload)).toEqual(batch);
@@ -111,7 +118,7 @@ describe('spool codec', () => {
     // A copy is a different object: it is encoded from its fields, and stores its own values.
     const changed = { ...record, level: 'error' };
     const back = codec.decode(
-      codec.encode({ ...batch, entries: [{ ...batch.entries[0]!, record: changed }] }),
+      codec.encode({ ...batch, entries: [{ ...batch.entries[1]!, record: changed }] }),
     );
     expect(back.entries[0]!.record).toEqual(changed);
   });

@@ -13,12 +13,12 @@
  * same). Problems with the request as a whole come back as a `ForwardDecodeError`.
  *
  * Records whose msgpack bytes the spool can store verbatim (see msgpack-reader.ts, "raw-safe")
- * get those bytes registered with `rememberRawRecord`. The bytes usually lie in the
- * connection's receive buffer, which is reused for the next requests, so each request's
- * records are copied out once, as one block, and each record gets a view of that block.
+ * get those bytes registered with `rememberRawRecords`, one table per request. The bytes
+ * usually lie in the connection's receive buffer, which is reused for the next requests, so
+ * each request's records are copied out once, as one block.
  */
-import type { Entry } from '../../core/entry.ts';
-import { rememberRawRecord } from '../../core/raw-record.ts';
+import type { Entry, RecordMap } from '../../core/entry.ts';
+import { rememberRawRecords } from '../../core/raw-record.ts';
 import { ForwardDecodeError, type InvalidEventCode } from './errors.ts';
 import { readEventTime } from './event-time.ts';
 import { createFrameScanner } from './frame-scanner.ts';
@@ -168,6 +168,10 @@ function newAcc(): Acc {
   return { entries: [], invalid: {}, floatTimes: 0, raw: [] };
 }
 
+function countInvalid(acc: Acc, code: InvalidEventCode): void {
+  acc.invalid[code] = (acc.invalid[code] ?? 0) + 1;
+}
+
 /** Adds a valid entry, noting its record's byte range if the reader found it raw-safe. */
 function pushEntry(acc: Acc, r: MsgpackReader, entry: Entry): void {
   if (r.lastRecordRawSafe) acc.raw.push(acc.entries.length, r.lastRecordStart, r.lastRecordEnd);
@@ -181,17 +185,27 @@ function pushEntry(acc: Acc, r: MsgpackReader, entry: Entry): void {
 function keepRawRecords(acc: Acc, buf: Uint8Array, owned: boolean): void {
   const raw = acc.raw;
   if (raw.length === 0) return;
+  const n = acc.entries.length;
   const base = owned ? 0 : raw[1]!;
-  // new Uint8Array(view) copies; Buffer#slice would not.
-  const block = owned ? buf : new Uint8Array(buf.subarray(base, raw[raw.length - 1]!));
-  for (let i = 0; i < raw.length; i += 3) {
-    const record = acc.entries[raw[i]!]!.record;
-    rememberRawRecord(record, block.subarray(raw[i + 1]! - base, raw[i + 2]! - base));
+  const block = owned ? buf : copyOf(buf, base, raw[raw.length - 1]!);
+  const records = new Array<RecordMap | undefined>(n);
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  for (let k = 0; k < raw.length; k += 3) {
+    const i = raw[k]!;
+    records[i] = acc.entries[i]!.record;
+    starts[i] = raw[k + 1]! - base;
+    ends[i] = raw[k + 2]! - base;
   }
+  rememberRawRecords(acc.entries, { block, records, starts, ends });
 }
 
-function countInvalid(acc: Acc, code: InvalidEventCode): void {
-  acc.invalid[code] = (acc.invalid[code] ?? 0) + 1;
+/** A copy of `buf[start..end)`, as a plain Uint8Array (Buffer#slice would be a view). */
+function copyOf(buf: Uint8Array, start: number, end: number): Uint8Array {
+  // Not zero-filled first: every byte is overwritten at once.
+  const out = Buffer.allocUnsafeSlow(end - start);
+  out.set(buf.subarray(start, end));
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Reads one `[time, record]` entry into `acc`; always consumes exactly one value. */

@@ -3,7 +3,7 @@ import { Decoder, ExtensionCodec } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Batch, Entry, RecordMap } from '../../../src/core/entry.ts';
-import { rawRecordOf } from '../../../src/core/raw-record.ts';
+import { rawRecordBytes, rawRecordsOf } from '../../../src/core/raw-record.ts';
 import {
   type DecodeOptions,
   decode,
@@ -126,13 +126,12 @@ const batchOf = (entries: Entry[]): Batch => ({
   entries,
 });
 
-/** The same entries with copied records: the bytes are not found, so records are re-encoded. */
-const reencoded = (entries: Entry[]): Entry[] =>
-  entries.map((e) => {
-    const record: RecordMap = { ...e.record };
-    expect(rawRecordOf(record)).toBeUndefined();
-    return { ...e, record };
-  });
+/** The same entries in a new array: no bytes are found, so every record is re-encoded. */
+const reencoded = (entries: Entry[]): Entry[] => {
+  const copy = entries.map((e) => ({ ...e }));
+  expect(rawRecordsOf(copy)).toBeUndefined();
+  return copy;
+};
 
 describe('raw Forward records in the spool', () => {
   it('stores a record as its bytes exactly when the spool reads them back as the same record', () => {
@@ -155,24 +154,28 @@ describe('raw Forward records in the spool', () => {
           expect(entries).toHaveLength(used.length);
 
           // The reader's verdict matches the rule worked out from both readers.
-          entries.forEach((e, i) => {
-            const safe = expectRawSafe(used[i]!);
-            expect(rawRecordOf(e.record) !== undefined, `record ${i}`).toBe(safe);
+          used.forEach((node, i) => {
+            const safe = expectRawSafe(node);
+            expect(rawRecordBytes(entries, i) !== undefined, `record ${i}`).toBe(safe);
             if (safe) {
               seen.raw++;
-              for (const f of safeFeatures(used[i]!)) count(seen.safe, f);
+              for (const f of safeFeatures(node)) count(seen.safe, f);
             } else {
               seen.reencoded++;
-              for (const c of unsafeClasses(used[i]!)) count(seen.unsafe, c);
+              for (const c of unsafeClasses(node)) count(seen.unsafe, c);
             }
           });
 
           // A `__proto__` key makes the spool refuse the record, raw or not, as before.
-          const storable = entries.filter((e) => !hasProtoKey(e.record));
-          if (storable.length < entries.length) {
+          // Those are dropped in place, so the rest keeps its bytes: the array is the same
+          // one and each slot is checked against its record.
+          if (entries.some((e) => hasProtoKey(e.record))) {
             expect(() => codec.encode(batchOf(entries))).toThrow(/__proto__/);
             expect(() => codec.encode(batchOf(reencoded(entries)))).toThrow(/__proto__/);
+            for (let i = entries.length - 1; i >= 0; i--)
+              if (hasProtoKey(entries[i]!.record)) entries.splice(i, 1);
           }
+          const storable = entries;
           if (storable.length === 0) return;
 
           const payload = codec.encode(batchOf(storable));
@@ -274,13 +277,14 @@ describe('raw Forward records in the spool', () => {
           ? map([[str('outer'), { t: 'arr', items: [map(pairs)], w: 0 }]])
           : map(pairs);
         for (const mode of ['message', 'forward', 'packed', 'compressed'] as const) {
-          const [e] = decodeLikeAConnection(frame(mode, [record]));
-          expect(rawRecordOf(e!.record), mode).toBeUndefined();
-          const inner = nested ? (e!.record.outer as RecordMap[])[0]! : e!.record;
+          const entries = decodeLikeAConnection(frame(mode, [record]));
+          const e = entries[0]!;
+          expect(rawRecordBytes(entries, 0), mode).toBeUndefined();
+          const inner = nested ? (e.record.outer as RecordMap[])[0]! : e.record;
           if (where === 'key') expect(Object.keys(inner)).toContain(decoded);
           else expect(inner.bad).toEqual(decoded);
           const codec = createBatchCodec();
-          assertSame(codec.decode(codec.encode(batchOf([e!]))).entries[0]!.record, e!.record);
+          assertSame(codec.decode(codec.encode(batchOf(entries))).entries[0]!.record, e.record);
         }
       }
     },
@@ -291,9 +295,9 @@ describe('raw Forward records in the spool', () => {
       map([[str('__proto__'), str('x')]]),
       map([[str('a'), map([[str('__proto__'), str('x')]])]]),
     ]) {
-      const [e] = decodeLikeAConnection(frame('packed', [record]));
-      expect(rawRecordOf(e!.record)).toBeUndefined();
-      expect(() => createBatchCodec().encode(batchOf([e!]))).toThrow(/__proto__/);
+      const entries = decodeLikeAConnection(frame('packed', [record]));
+      expect(rawRecordBytes(entries, 0)).toBeUndefined();
+      expect(() => createBatchCodec().encode(batchOf(entries))).toThrow(/__proto__/);
     }
   });
 
@@ -302,7 +306,7 @@ describe('raw Forward records in the spool', () => {
     const record = map([[{ t: 'str', bytes: new Uint8Array([0x6b, 0xff]), w: 0 }, str('v')]]);
     for (let i = 0; i < 3; i++) {
       const entries = decodeLikeAConnection(frame('packed', [record, record]), keys);
-      for (const e of entries) expect(rawRecordOf(e.record)).toBeUndefined();
+      for (let j = 0; j < entries.length; j++) expect(rawRecordBytes(entries, j)).toBeUndefined();
     }
   });
 
@@ -353,41 +357,61 @@ describe('raw Forward records in the spool', () => {
     ],
   ])('stores the original bytes of a record with %s', (_name, record) => {
     for (const mode of ['message', 'forward', 'packed', 'compressed'] as const) {
-      const [e] = decodeLikeAConnection(frame(mode, [record]));
-      const raw = rawRecordOf(e!.record);
+      const entries = decodeLikeAConnection(frame(mode, [record]));
+      const raw = rawRecordBytes(entries, 0);
       expect(raw, mode).toBeDefined();
       expect(Buffer.from(raw!).equals(Buffer.from(encodeNode(record)))).toBe(true);
       const codec = createBatchCodec();
-      const payload = codec.encode(batchOf([e!]));
+      const payload = codec.encode(batchOf(entries));
       expect(Buffer.from(payload).includes(Buffer.from(encodeNode(record)))).toBe(true);
-      assertSame(codec.decode(payload).entries[0]!.record, e!.record);
+      assertSame(codec.decode(payload).entries[0]!.record, entries[0]!.record);
       assertSame(reference.decode(payload), readPayload(payload));
     }
   });
 
-  it('keeps the bytes of a request whose records arrive in many pieces of a reused buffer', () => {
-    // Two requests decoded from the same buffer, the second overwriting the first's bytes.
+  it('keeps the bytes of a request after its buffer is reused for the next one', () => {
     const buf = Buffer.alloc(4096);
     const one = frame('forward', [map([[str('n'), str('first')]])]);
     const two = frame('forward', [map([[str('n'), str('second')]])]);
     buf.set(one);
-    const a = decode(buf.subarray(0, one.length), opts) as { messages: EventsRequest[] };
+    const a = (decode(buf.subarray(0, one.length), opts) as { messages: EventsRequest[] })
+      .messages[0]!.entries;
     buf.set(two);
-    const b = decode(buf.subarray(0, two.length), opts) as { messages: EventsRequest[] };
+    const b = (decode(buf.subarray(0, two.length), opts) as { messages: EventsRequest[] })
+      .messages[0]!.entries;
     const codec = createBatchCodec();
-    const back = codec.decode(
-      codec.encode(batchOf([...a.messages[0]!.entries, ...b.messages[0]!.entries])),
-    );
-    expect(back.entries.map((e) => e.record.n)).toEqual(['first', 'second']);
+    for (const [entries, n] of [
+      [a, 'first'],
+      [b, 'second'],
+    ] as const) {
+      const payload = codec.encode(batchOf(entries));
+      expect(Buffer.from(payload).includes(Buffer.from(rawRecordBytes(entries, 0)!))).toBe(true);
+      expect(codec.decode(payload).entries[0]!.record.n).toBe(n);
+    }
   });
 
-  it('re-encodes a copy of a record, so a changed copy never takes the original bytes', () => {
-    const [e] = decodeLikeAConnection(frame('packed', [map([[str('level'), str('info')]])]));
-    expect(rawRecordOf(e!.record)).toBeDefined();
-    const changed = { ...e!.record, level: 'error', extra: 1 };
+  it('encodes anew a record that is not the one its bytes were taken from', () => {
+    const records = [0, 1, 2, 3].map((i) => map([[str('level'), str(`info ${i}`)]]));
+    const entries = decodeLikeAConnection(frame('packed', records));
+    for (let i = 0; i < 4; i++) expect(rawRecordBytes(entries, i)).toBeDefined();
     const codec = createBatchCodec();
-    const back = codec.decode(codec.encode(batchOf([{ ...e!, record: changed }])));
-    expect(back.entries[0]!.record).toEqual({ level: 'error', extra: 1 });
+    // A changed copy put in place of the record, an entry replaced, one removed in place.
+    entries[0] = { ...entries[0]!, record: { ...entries[0]!.record, level: 'error', x: 1 } };
+    entries[1]!.record = { level: 'warn' };
+    entries.splice(2, 1); // entries[2] is now the entry that was at index 3
+    const back = codec.decode(codec.encode(batchOf(entries)));
+    expect(back.entries.map((e) => e.record)).toEqual([
+      { level: 'error', x: 1 },
+      { level: 'warn' },
+      { level: 'info 3' },
+    ]);
+    // A filtered (new) array has no bytes at all, and is encoded as before.
+    const kept = entries.filter((e) => e.record.level !== 'warn');
+    expect(rawRecordsOf(kept)).toBeUndefined();
+    expect(codec.decode(codec.encode(batchOf(kept))).entries.map((e) => e.record.level)).toEqual([
+      'error',
+      'info 3',
+    ]);
   });
 
   it('does not hold on to the bytes of records it skipped', () => {
@@ -406,7 +430,7 @@ describe('raw Forward records in the spool', () => {
     const entries = decodeLikeAConnection(bytes);
     expect(entries).toHaveLength(1);
     expect(
-      Buffer.from(rawRecordOf(entries[0]!.record)!).equals(
+      Buffer.from(rawRecordBytes(entries, 0)!).equals(
         Buffer.from(encodeNode(map([[str('a'), str('kept')]]))),
       ),
     ).toBe(true);
