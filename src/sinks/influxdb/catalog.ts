@@ -7,6 +7,7 @@
 import type { MeasurementModel } from '../../generate/model.ts';
 import type { Db } from '../../store/sqlite.ts';
 import { type FieldScalar, type FieldType, fieldType, safeKey } from './encode.ts';
+import type { PointShape } from './line-encoder.ts';
 
 interface Known {
   tags: Set<string>;
@@ -16,6 +17,11 @@ interface Known {
 export interface Catalog {
   /** Loads what earlier runs recorded. */
   load(): void;
+  /**
+   * `isNovel` for a line encoder's shape (names already as stored): the per-point check on the
+   * writer's path, with no tag or field maps to build.
+   */
+  isNovelShape(shape: PointShape): boolean;
   /** True when the point has a measurement, tag key or field not recorded yet. */
   isNovel(
     measurement: string,
@@ -56,6 +62,14 @@ export function createCatalog(db: () => Db): Catalog {
     return k;
   };
   return {
+    isNovelShape(shape) {
+      const k = known.get(shape.measurement);
+      if (!k) return true;
+      for (let i = 0; i < shape.tagCount; i++) if (!k.tags.has(shape.tagNames[i]!)) return true;
+      for (let i = 0; i < shape.fieldCount; i++)
+        if (!k.fields.has(shape.fieldNames[i]!)) return true;
+      return false;
+    },
     isNovel(measurement, tags, fields) {
       const k = known.get(measurement);
       if (!k) return true;

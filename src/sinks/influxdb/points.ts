@@ -1,7 +1,9 @@
 /**
  * The point schema (docs/INFLUXDB-SCHEMA.md): how a spooled entry becomes one InfluxDB point.
- * Pure: `toPoints(spooled, schema)` → points with their encoded line; `toLines` keeps only the
- * lines. The writer uses the structured form to keep the catalog of measurements/tags/fields.
+ * `toPoint` is the rule in its general form (tag and field maps, then `encodeLine`); the writer
+ * encodes through `lineEncoder(plan)` (`line-encoder.ts`), which writes the same bytes in one
+ * pass for plain log records, and rebuilds the maps with `toPoint` only for the few points that
+ * add to its catalog of measurements/tags/fields. `toLines` is the batch convenience.
  *
  * - Log records: tags = labels (role, version, slot, extras) + the `schema.tag_keys` record keys
  *   whose value is a scalar; fields = every other record key (flattened) + `instance_id`.
@@ -25,19 +27,22 @@
  * any replay or any writer lands on the same point.
  */
 import type { SchemaConfig } from '../../config/schema.ts';
-import { type Entry, entryTimeNs } from '../../core/entry.ts';
+import type { Entry } from '../../core/entry.ts';
 import type { SpooledBatch } from '../../spool/contract.ts';
 import { encodeLine, type FieldScalar, flattenFields } from './encode.ts';
+import {
+  createLineEncoder,
+  type LineEncoder,
+  type LineEncoderOptions,
+  type PointShape,
+} from './line-encoder.ts';
+import { pointTimeNs } from './point-time.ts';
 import { compileRoutes, type RouteFn } from './routes.ts';
 
-export const ROLLUP_MEASUREMENT = 'fleet_rollup';
-export const MEMBERS_MEASUREMENT = 'fleet_members';
-export const EVENTS_MEASUREMENT = 'fleet_events';
+export { EVENTS_MEASUREMENT, MEMBERS_MEASUREMENT, ROLLUP_MEASUREMENT } from './point-time.ts';
 
 /** Per-instance tags of line-protocol points that are demoted to fields. */
 const DEMOTED_TAGS = ['instance_id', 'host'] as const;
-
-const OFFSET_MODULO = 1_000_000n;
 
 export interface EncodedPoint {
   line: string;
@@ -67,29 +72,6 @@ function isScalar(v: unknown): v is string | number | boolean | bigint {
   return (
     t === 'string' || (t === 'number' && Number.isFinite(v)) || t === 'boolean' || t === 'bigint'
   );
-}
-
-/** FNV-1a 32-bit: a stable, dependency-free hash for the event offset. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-function pointTime(entry: Entry, entrySeq: number): bigint {
-  const ns = entryTimeNs(entry);
-  if (entry.tag === ROLLUP_MEASUREMENT || entry.tag === MEMBERS_MEASUREMENT) return ns;
-  if (entry.tag === EVENTS_MEASUREMENT) {
-    const id = entry.record.event_id;
-    if (typeof id === 'string' && id !== '') {
-      const ms = ns - (ns % 1_000_000n);
-      return ms + (BigInt(fnv1a(id)) % OFFSET_MODULO);
-    }
-  }
-  return ns + (BigInt(entrySeq) % OFFSET_MODULO);
 }
 
 /**
@@ -131,7 +113,12 @@ function renameClashes(
   return out;
 }
 
-/** Builds one point from an entry; undefined (with a reason) when it cannot be written. */
+/**
+ * Builds one point from an entry, as tag and field maps plus its line; an `UnencodableEntry`
+ * (with a reason) when it cannot be written. The general form of the schema: the line encoder
+ * (`line-encoder.ts`) writes the same lines in one pass for plain log records and hands every
+ * other entry to this function; the writer calls it for the few points that add to the catalog.
+ */
 export function toPoint(
   entry: Entry,
   entrySeq: number,
@@ -181,7 +168,7 @@ export function toPoint(
     break;
   }
   if (empty) fields._count = 1n;
-  const line = encodeLine({ measurement, tags, fields, timeNs: pointTime(entry, entrySeq) });
+  const line = encodeLine({ measurement, tags, fields, timeNs: pointTimeNs(entry, entrySeq) });
   if (line === undefined) return { entry, reason: 'entry has no encodable field' };
   return { line, measurement, tags, fields };
 }
@@ -191,6 +178,7 @@ export interface BatchPoints {
   unencodable: UnencodableEntry[];
 }
 
+/** The structured points of a spooled batch (see `toPoint`); `encodeBatch` is the fast form. */
 export function toPoints(spooled: SpooledBatch, plan: SchemaPlan): BatchPoints {
   const points: EncodedPoint[] = [];
   const unencodable: UnencodableEntry[] = [];
@@ -203,8 +191,59 @@ export function toPoints(spooled: SpooledBatch, plan: SchemaPlan): BatchPoints {
   return { points, unencodable };
 }
 
+/** The lines of a spooled batch, with what the writer needs to know about each. */
+export interface BatchLines {
+  lines: string[];
+  /** The measurement of each line (same index). */
+  measurements: string[];
+  /** Indexes into `lines` of the points `isNovel` picked, ascending... */
+  novelLines: number[];
+  /** ...and the index in the batch's entries each of them came from. */
+  novelEntries: number[];
+  unencodable: UnencodableEntry[];
+}
+
+/**
+ * Encodes a spooled batch into lines. `isNovel` sees each point's shape (measurement, tag and
+ * field names) right after its line is made, since the encoder reuses the shape for the next;
+ * the points it picks are listed so their tags and fields can be rebuilt with `toPoint` later.
+ */
+export function encodeBatch(
+  spooled: SpooledBatch,
+  encoder: LineEncoder,
+  isNovel?: (shape: PointShape) => boolean,
+): BatchLines {
+  const out: BatchLines = {
+    lines: [],
+    measurements: [],
+    novelLines: [],
+    novelEntries: [],
+    unencodable: [],
+  };
+  const { entries } = spooled.batch;
+  for (let i = 0; i < entries.length; i++) {
+    const line = encoder.encode(entries[i]!, spooled.firstEntrySeq + i);
+    if (typeof line !== 'string') {
+      out.unencodable.push(line);
+      continue;
+    }
+    if (isNovel?.(encoder.shape)) {
+      out.novelLines.push(out.lines.length);
+      out.novelEntries.push(i);
+    }
+    out.lines.push(line);
+    out.measurements.push(encoder.shape.measurement);
+  }
+  return out;
+}
+
 /** The lines of a spooled batch (entries that cannot be written are left out). */
 export function toLines(spooled: SpooledBatch, schema: SchemaConfig | SchemaPlan): string[] {
   const plan = 'route' in schema ? schema : compileSchema(schema);
-  return toPoints(spooled, plan).points.map((p) => p.line);
+  return encodeBatch(spooled, lineEncoder(plan)).lines;
+}
+
+/** A line encoder for this schema (one per writer: it caches per key and per labels set). */
+export function lineEncoder(plan: SchemaPlan, opts?: LineEncoderOptions): LineEncoder {
+  return createLineEncoder(plan, (entry, entrySeq) => toPoint(entry, entrySeq, plan), opts);
 }

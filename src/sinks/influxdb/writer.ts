@@ -6,7 +6,7 @@
  * means the spool offers the same batches again after a restart — and because point timestamps
  * are derived from the spool's entry sequence, re-writing them is idempotent.
  *
- *   deliver(batches) ─▶ toPoints ─▶ bodies of ≈batch_lines ─▶ ≤concurrency POSTs (gzip unless loopback)
+ *   deliver(batches) ─▶ lines ─▶ bodies of ≈batch_lines ─▶ ≤concurrency POSTs (gzip unless loopback)
  *        204 ─▶ done · 400/413 ─▶ bisect to single lines ─▶ dead letters
  *        401/403/404, 429, 5xx, network ─▶ backoff (Retry-After) and retry until stopped
  *
@@ -30,7 +30,7 @@ import { createDeadLetters, type DeadLetter } from './dead-letters.ts';
 import { classifyResponse, InfluxWriterStoppedError, type WriteOutcome } from './errors.ts';
 import { gzipBodies } from './gzip-default.ts';
 import { createPoster, RequestTimeoutError } from './http-post.ts';
-import { compileSchema, type EncodedPoint, toPoints } from './points.ts';
+import { compileSchema, encodeBatch, lineEncoder, toPoint } from './points.ts';
 import { retryDelay } from './retry-delay.ts';
 import { INFLUXDB_MIGRATIONS } from './tables.ts';
 
@@ -66,6 +66,7 @@ export function createInfluxWriter(
 ): InfluxWriter {
   const { store } = opts;
   const plan = compileSchema(schema);
+  const encoder = lineEncoder(plan);
   const timeoutMs = parseDuration(config.timeout);
   const delay = {
     minMs: parseDuration(config.min_retry_delay),
@@ -355,9 +356,9 @@ export function createInfluxWriter(
     let total = 0;
     for (const b of batches) total += b.batch.entries.length;
     const bodyLines = bodyLinesFor(total);
-    // Only points that may add to the catalog are kept past encoding: holding every point's
-    // tags/fields until the requests finish would push them all into the old generation.
-    const novel: { index: number; point: EncodedPoint }[] = [];
+    // Points that may add to the catalog, by line index and origin; their tag and field maps
+    // are rebuilt (toPoint) once the lines are written, and only for those.
+    const novel: { index: number; batch: SpooledBatch; entry: number }[] = [];
     const lines: string[] = [];
     const measurements: string[] = [];
     const rejected = new Set<number>();
@@ -382,10 +383,12 @@ export function createInfluxWriter(
 
     for (const b of batches) {
       if (failure) break;
-      const encoded = toPoints(b, plan);
+      const encoded = encodeBatch(b, encoder, catalog.isNovelShape);
       for (const u of encoded.unencodable) deadLetterEntry(u.entry, u.reason);
-      for (const p of encoded.points) {
-        const size = p.line.length + 1;
+      let nextNovel = 0;
+      for (let j = 0; j < encoded.lines.length; j++) {
+        const line = encoded.lines[j]!;
+        const size = line.length + 1;
         if (
           lines.length > lo &&
           (lines.length - lo >= bodyLines || bytes + size > MAX_BODY_BYTES)
@@ -394,10 +397,12 @@ export function createInfluxWriter(
           lo = lines.length;
           bytes = 0;
         }
-        if (catalog.isNovel(p.measurement, p.tags, p.fields))
-          novel.push({ index: lines.length, point: p });
-        lines.push(p.line);
-        measurements.push(p.measurement);
+        if (encoded.novelLines[nextNovel] === j) {
+          novel.push({ index: lines.length, batch: b, entry: encoded.novelEntries[nextNovel]! });
+          nextNovel++;
+        }
+        lines.push(line);
+        measurements.push(encoded.measurements[j]!);
         bytes += size;
       }
     }
@@ -405,9 +410,10 @@ export function createInfluxWriter(
     await Promise.all([...inflightSpans]);
     if (failure) throw failure.err;
     const now = deps.clock.now();
-    for (const { index, point } of novel) {
+    for (const { index, batch, entry } of novel) {
       if (rejected.has(index)) continue;
-      catalog.note(point.measurement, point.tags, point.fields, now);
+      const p = toPoint(batch.batch.entries[entry]!, batch.firstEntrySeq + entry, plan);
+      if ('line' in p) catalog.note(p.measurement, p.tags, p.fields, now);
     }
   };
 
