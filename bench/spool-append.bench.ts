@@ -6,12 +6,20 @@
  *   npx tsx bench/spool-append.bench.ts
  *
  * Prints records/s, commits/s and batches per commit for each scenario. Not a test.
+ *
+ * First, an in-process A/B of the Forward acknowledge path's CPU per record without SQLite:
+ * decode a PackedForward chunk → label → spool-encode, with the records' original msgpack
+ * bytes (raw path) vs encoded again (the entries handed over as a new array, which carries no
+ * raw bytes). Alternating, median and best of BENCH_AB_ROUNDS rounds (default 40).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExtData, encode } from '@msgpack/msgpack';
 import type { SpoolConfig } from '../src/config/schema.ts';
-import type { Batch } from '../src/core/entry.ts';
+import type { Batch, Entry } from '../src/core/entry.ts';
+import { decode } from '../src/ingest/forward/decode.ts';
+import { createKeyCache } from '../src/ingest/forward/msgpack-reader.ts';
 import { createBatchCodec } from '../src/spool/codec.ts';
 import { createSpool } from '../src/spool/spool.ts';
 import { createSpoolTable, SPOOL_MIGRATIONS } from '../src/spool/table.ts';
@@ -154,6 +162,100 @@ function print(r: Result): void {
   console.log(line.join('  '));
 }
 
+/** A fluentd-style PackedForward chunk of 1,000 records like the e2e bench's (9 fields). */
+function forwardChunk(conn: number, id: number): Buffer {
+  const methods = ['GET', 'POST', 'PUT', 'DELETE'];
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const t = new Uint8Array(8);
+    new DataView(t.buffer).setUint32(0, 1_795_777_442 + id);
+    new DataView(t.buffer).setUint32(4, i * 1000);
+    parts.push(
+      encode([
+        new ExtData(0, t),
+        {
+          instance_id: `i-0${(conn * 10 + (i % 10)).toString(16).padStart(16, '0')}`,
+          role: `role${conn}`,
+          version: '1.0.0',
+          level: i % 50 === 0 ? 'error' : 'info',
+          method: methods[i % 4],
+          path: `/api/v1/items/${i % 997}`,
+          status: i % 50 === 0 ? 500 : 200,
+          reqtime: (i % 300) / 1000 + 0.0005,
+          message: `request ${i} served from cache shard ${i % 16}`,
+        },
+      ]),
+    );
+  }
+  const entries = Buffer.concat(parts);
+  const head = Buffer.from([0x93, 0xaa, ...Buffer.from('app.access'), 0xdb, 0, 0, 0, 0]);
+  head.writeUInt32BE(entries.length, head.length - 4);
+  return Buffer.concat([head, entries, encode({ size: 1000, chunk: `c-${conn}-${id}` })]);
+}
+
+/** ns of process CPU per record: decode (+label) → encode, raw bytes vs re-encoded. */
+function rawVsReencode(rounds: number) {
+  const chunks = 10;
+  const frames = Array.from({ length: 8 }, (_, i) => forwardChunk(i % 4, i));
+  const opts = { maxFrameBytes: 8 << 20, maxDecompressedBytes: 8 << 20, nowMs: 0 };
+  const keys = createKeyCache();
+  const codec = createBatchCodec();
+  // Shared frozen labels per instance, as the labeller attaches them.
+  const labels = Array.from({ length: 40 }, (_, i) =>
+    Object.freeze({ role: `role${i % 4}`, version: '1.0.0', slot: String(i % 10) }),
+  );
+  const decodeLabelled = (frame: Buffer): Entry[] => {
+    const d = decode(frame, { ...opts, keys });
+    if (!('messages' in d) || d.messages[0]?.kind === 'heartbeat') throw new Error('bad frame');
+    const entries = d.messages[0]!.entries;
+    for (let i = 0; i < entries.length; i++) {
+      entries[i]!.labels = labels[i % 40]!;
+      entries[i]!.instanceId = String(entries[i]!.record.instance_id);
+    }
+    return entries;
+  };
+  const origin = { input: 'forward' as const, tls: false, peerAddress: '127.0.0.1' };
+  // A new array has no raw bytes registered: the records are encoded as before.
+  const asGiven = (entries: Entry[]) => entries;
+  const reencode = (entries: Entry[]) => entries.slice();
+  const cpuNs = (c: NodeJS.CpuUsage) => (c.user + c.system) * 1000;
+  const sample = (pick: (e: Entry[]) => Entry[]) => {
+    let c0 = process.cpuUsage();
+    for (let k = 0; k < chunks; k++)
+      codec.encode({ entries: pick(decodeLabelled(frames[k % 8]!)), origin, receivedAt: 1 });
+    const both = cpuNs(process.cpuUsage(c0)) / (chunks * 1000);
+    const decoded = frames.slice(0, chunks).map((_, k) => decodeLabelled(frames[k % 8]!));
+    c0 = process.cpuUsage();
+    for (const entries of decoded) codec.encode({ entries: pick(entries), origin, receivedAt: 1 });
+    return { both, encode: cpuNs(process.cpuUsage(c0)) / (chunks * 1000) };
+  };
+  const raw = { both: [] as number[], encode: [] as number[] };
+  const old = { both: [] as number[], encode: [] as number[] };
+  const add = (to: typeof raw, s: { both: number; encode: number }) => {
+    to.both.push(s.both);
+    to.encode.push(s.encode);
+  };
+  for (let r = 0; r < 5; r++) {
+    sample(asGiven); // warm-up
+    sample(reencode);
+  }
+  for (let r = 0; r < rounds; r++) {
+    // Alternate which goes first, so neither always runs on the other's garbage.
+    const first = r % 2 === 0;
+    add(first ? raw : old, sample(first ? asGiven : reencode));
+    add(first ? old : raw, sample(first ? reencode : asGiven));
+  }
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+  const best = (a: number[]) => Math.min(...a);
+  const fmt = (a: number[]) =>
+    `median ${Math.round(median(a))} ns (best ${Math.round(best(a))})`.padEnd(26);
+  console.log(
+    `Forward chunk → spool encode, CPU per record (${rounds} alternating rounds × ${chunks} chunks of 1,000):`,
+  );
+  console.log(`  decode+label+encode  re-encode ${fmt(old.both)}  raw ${fmt(raw.both)}`);
+  console.log(`  encode alone         re-encode ${fmt(old.encode)}  raw ${fmt(raw.encode)}`);
+}
+
 const codecRate = (() => {
   const codec = createBatchCodec();
   const b = accessLogBatch(1000, 1);
@@ -179,6 +281,8 @@ console.log(
 console.log(
   `codec alone: encode ${Math.round(codecRate.enc).toLocaleString('en-US')} records/s, decode ${Math.round(codecRate.dec).toLocaleString('en-US')} records/s, ${codecRate.bytes} bytes per 1,000-record batch`,
 );
+rawVsReencode(Number(process.env.BENCH_AB_ROUNDS ?? 40));
+if (process.env.BENCH_AB_ONLY) process.exit(0);
 const results: Result[] = [];
 const scenarios: [string, Parameters<typeof run>[1]][] = [
   [
