@@ -8,12 +8,13 @@
  *
  *   keys:    raw key ─▶ KeyInfo { escaped forms, stored name, per-point stamps,
  *                                  `k_field` KeyInfo, children `k.inner` KeyInfos }
- *   labels:  labels object (by identity, or by content for decoded copies) ─▶ LabelsPlan
+ *   labels:  labels object (by identity if frozen, else by content: last one, then a trie
+ *            key ─▶ value ─▶ key …) ─▶ LabelsPlan
  *              { the label tags already escaped and sorted, with gaps where a `tag_keys`
- *                record value may be promoted, and those candidates }
+ *                record value may be promoted, and those candidates;
+ *                the last tag section written with them: measurement + promoted values ─▶ text }
  *   measurements: measurement ─▶ escaped measurement
- *   last point:   its labels plan + measurement + promoted values ─▶ measurement and tag text;
- *                 its record's keys in order ─▶ their KeyInfos (no Map lookup when they repeat)
+ *   last record:  its keys in order ─▶ their KeyInfos (no Map lookup when they repeat)
  *
  * Per point, stamps on the KeyInfos stand in for the maps: "is `k` a field of this point" is
  * `info.fieldStamp === point`, which finds tag/field clashes and repeated flattened keys in
@@ -25,8 +26,9 @@
  * per-point novelty check reads. The writer rebuilds the maps with `toPoint` only for the few
  * points that turn out novel.
  *
- * The caches are bounded (all dropped together past MAX_KEYS keys) and belong to one encoder;
- * an encoder is not shared between writers. Not re-entrant: one `encode` at a time.
+ * The caches are bounded (past MAX_KEYS keys everything starts over, since KeyInfos are compared
+ * by identity; label sets and measurements have their own limits; frozen labels are held
+ * weakly) and belong to one encoder, one per writer. Not re-entrant: one `encode` at a time.
  */
 import type { Entry, Labels, RecordValue } from '../../core/entry.ts';
 import {
@@ -66,8 +68,8 @@ export type PointFallback = (entry: Entry, entrySeq: number) => EncodedPoint | U
 /** Distinct keys remembered before every cache starts over (records with generated keys). */
 const MAX_KEYS = 20_000;
 const MAX_MEASUREMENTS = 10_000;
-/** Labels plans of unfrozen (decoded) labels objects compared by content. */
-const RECENT_LABELS = 8;
+/** Labels sets remembered by content (decoded labels) before that cache starts over. */
+const MAX_LABEL_SETS = 5_000;
 
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 
@@ -106,6 +108,15 @@ class KeyInfo {
   }
 }
 
+/**
+ * Labels sets by content: a trie over key, value, key, value… in property order, so a lookup
+ * is two Map hits per label and needs no key string built per entry.
+ */
+interface ContentNode {
+  next: Map<string, ContentNode> | undefined;
+  plan: LabelsPlan | undefined;
+}
+
 interface LabelsPlan {
   /** The labels in property order (the order the map-based rule checks clashes in). */
   keys: KeyInfo[];
@@ -122,6 +133,10 @@ interface LabelsPlan {
   candidate: number[];
   /** Stored names of the label tags with a value (see PointShape). */
   tagNames: string[];
+  /** The last tag section written with these labels: its measurement, promoted values, text. */
+  headMeasurement: string | undefined;
+  headValues: (string | number | boolean | bigint | undefined)[];
+  headText: string;
 }
 
 function isScalar(v: unknown): v is string | number | boolean | bigint {
@@ -156,7 +171,9 @@ export function createLineEncoder(
   let keys = new Map<string, KeyInfo>();
   const measurements = new Map<string, string>();
   let byObject = new WeakMap<Labels, LabelsPlan>();
-  let recent: LabelsPlan[] = [];
+  let byContent: ContentNode = { next: undefined, plan: undefined };
+  let labelSets = 0;
+  let lastContent: LabelsPlan | undefined;
   let lastLabels: Labels | undefined;
   let lastPlan: LabelsPlan | undefined;
   let noLabels: LabelsPlan | undefined;
@@ -184,11 +201,12 @@ export function createLineEncoder(
     full = false;
     keys = new Map();
     byObject = new WeakMap();
-    recent = [];
+    byContent = { next: undefined, plan: undefined };
+    labelSets = 0;
+    lastContent = undefined;
     lastLabels = undefined;
     lastPlan = undefined;
     noLabels = undefined;
-    headPlan = undefined;
     lastRecordKeys.length = 0;
     lastRecordInfos.length = 0;
     TIME = key('time');
@@ -234,6 +252,9 @@ export function createLineEncoder(
       text: [],
       candidate: [],
       tagNames: [],
+      headMeasurement: undefined,
+      headValues: [],
+      headText: '',
     };
     for (const k in labels) {
       const info = key(k);
@@ -269,6 +290,29 @@ export function createLineEncoder(
     return lp;
   };
 
+  const step = (node: ContentNode, s: string): ContentNode => {
+    node.next ??= new Map();
+    let next = node.next.get(s);
+    if (next === undefined) {
+      next = { next: undefined, plan: undefined };
+      node.next.set(s, next);
+    }
+    return next;
+  };
+  const byValue = (labels: Labels): LabelsPlan => {
+    if (labelSets >= MAX_LABEL_SETS) {
+      byContent = { next: undefined, plan: undefined };
+      labelSets = 0;
+    }
+    let node = byContent;
+    for (const k in labels) node = step(step(node, k), labels[k]!);
+    if (node.plan === undefined) {
+      node.plan = buildLabelsPlan(labels);
+      labelSets++;
+    }
+    return node.plan;
+  };
+
   const labelsPlan = (labels: Labels | undefined): LabelsPlan => {
     if (labels === undefined) {
       noLabels ??= buildLabelsPlan(undefined);
@@ -281,13 +325,11 @@ export function createLineEncoder(
     const frozen = Object.isFrozen(labels);
     let lp = frozen ? byObject.get(labels) : undefined;
     if (lp === undefined) {
-      for (let i = 0; i < recent.length && lp === undefined; i++)
-        if (sameLabels(recent[i]!, labels)) lp = recent[i];
-      if (lp === undefined) {
-        lp = buildLabelsPlan(labels);
-        recent.unshift(lp);
-        if (recent.length > RECENT_LABELS) recent.pop();
-      }
+      lp =
+        lastContent !== undefined && sameLabels(lastContent, labels)
+          ? lastContent
+          : byValue(labels);
+      lastContent = lp;
       if (frozen) byObject.set(labels, lp);
     }
     if (frozen) {
@@ -386,18 +428,16 @@ export function createLineEncoder(
     return true;
   };
 
-  // The measurement and tag section of the previous line: consecutive records of one instance
-  // mostly share it (same labels, same level/status/method).
-  let headPlan: LabelsPlan | undefined;
-  let headMeasurement = '';
-  const headValues: (string | number | boolean | bigint | undefined)[] = [];
-  let headText = '';
+  /**
+   * The measurement and tag section, as last written with these labels: consecutive records
+   * of one instance mostly share it (same measurement, same level/status/method).
+   */
   const tagHead = (measurement: string, lp: LabelsPlan): string => {
     const n = lp.candidates.length;
-    if (lp === headPlan && measurement === headMeasurement) {
+    if (measurement === lp.headMeasurement) {
       let same = true;
-      for (let i = 0; i < n && same; i++) same = promoted[i] === headValues[i];
-      if (same) return headText;
+      for (let i = 0; i < n && same; i++) same = promoted[i] === lp.headValues[i];
+      if (same) return lp.headText;
     }
     let text = escapedMeasurement(measurement);
     for (let i = 0; i < lp.text.length; i++) {
@@ -410,10 +450,9 @@ export function createLineEncoder(
       if (v === undefined || v === '') continue;
       text += lp.candidates[c]!.commaEq + escapeKey(String(v));
     }
-    headPlan = lp;
-    headMeasurement = measurement;
-    for (let i = 0; i < n; i++) headValues[i] = promoted[i];
-    headText = text;
+    lp.headMeasurement = measurement;
+    for (let i = 0; i < n; i++) lp.headValues[i] = promoted[i];
+    lp.headText = text;
     return text;
   };
 

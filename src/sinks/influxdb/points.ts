@@ -198,15 +198,18 @@ export interface BatchLines {
   measurements: string[];
   /** Indexes into `lines` of the points `isNovel` picked, ascending... */
   novelLines: number[];
-  /** ...and the index in the batch's entries each of them came from. */
+  /** ...the index in the batch's entries each of them came from... */
   novelEntries: number[];
+  /** ...and a copy of its shape. */
+  novelShapes: PointShape[];
   unencodable: UnencodableEntry[];
 }
 
 /**
  * Encodes a spooled batch into lines. `isNovel` sees each point's shape (measurement, tag and
  * field names) right after its line is made, since the encoder reuses the shape for the next;
- * the points it picks are listed so their tags and fields can be rebuilt with `toPoint` later.
+ * the points it picks are listed, with a copy of their shape, so their tags and fields can be
+ * rebuilt with `toPoint` later.
  */
 export function encodeBatch(
   spooled: SpooledBatch,
@@ -218,6 +221,7 @@ export function encodeBatch(
     measurements: [],
     novelLines: [],
     novelEntries: [],
+    novelShapes: [],
     unencodable: [],
   };
   const { entries } = spooled.batch;
@@ -227,9 +231,17 @@ export function encodeBatch(
       out.unencodable.push(line);
       continue;
     }
-    if (isNovel?.(encoder.shape)) {
+    const shape = encoder.shape;
+    if (isNovel?.(shape)) {
       out.novelLines.push(out.lines.length);
       out.novelEntries.push(i);
+      out.novelShapes.push({
+        measurement: shape.measurement,
+        tagNames: shape.tagNames.slice(0, shape.tagCount),
+        tagCount: shape.tagCount,
+        fieldNames: shape.fieldNames.slice(0, shape.fieldCount),
+        fieldCount: shape.fieldCount,
+      });
     }
     out.lines.push(line);
     out.measurements.push(encoder.shape.measurement);

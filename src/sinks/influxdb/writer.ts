@@ -30,6 +30,7 @@ import { createDeadLetters, type DeadLetter } from './dead-letters.ts';
 import { classifyResponse, InfluxWriterStoppedError, type WriteOutcome } from './errors.ts';
 import { gzipBodies } from './gzip-default.ts';
 import { createPoster, RequestTimeoutError } from './http-post.ts';
+import type { PointShape } from './line-encoder.ts';
 import { compileSchema, encodeBatch, lineEncoder, toPoint } from './points.ts';
 import { retryDelay } from './retry-delay.ts';
 import { INFLUXDB_MIGRATIONS } from './tables.ts';
@@ -357,8 +358,9 @@ export function createInfluxWriter(
     for (const b of batches) total += b.batch.entries.length;
     const bodyLines = bodyLinesFor(total);
     // Points that may add to the catalog, by line index and origin; their tag and field maps
-    // are rebuilt (toPoint) once the lines are written, and only for those.
-    const novel: { index: number; batch: SpooledBatch; entry: number }[] = [];
+    // are rebuilt (toPoint) once the lines are written, and only for those still novel then:
+    // in a new database every point of the first call is novel, but few shapes are distinct.
+    const novel: { index: number; batch: SpooledBatch; entry: number; shape: PointShape }[] = [];
     const lines: string[] = [];
     const measurements: string[] = [];
     const rejected = new Set<number>();
@@ -398,7 +400,12 @@ export function createInfluxWriter(
           bytes = 0;
         }
         if (encoded.novelLines[nextNovel] === j) {
-          novel.push({ index: lines.length, batch: b, entry: encoded.novelEntries[nextNovel]! });
+          novel.push({
+            index: lines.length,
+            batch: b,
+            entry: encoded.novelEntries[nextNovel]!,
+            shape: encoded.novelShapes[nextNovel]!,
+          });
           nextNovel++;
         }
         lines.push(line);
@@ -410,8 +417,9 @@ export function createInfluxWriter(
     await Promise.all([...inflightSpans]);
     if (failure) throw failure.err;
     const now = deps.clock.now();
-    for (const { index, batch, entry } of novel) {
-      if (rejected.has(index)) continue;
+    for (const { index, batch, entry, shape } of novel) {
+      // Noting a point whose names are all known by now would add nothing.
+      if (rejected.has(index) || !catalog.isNovelShape(shape)) continue;
       const p = toPoint(batch.batch.entries[entry]!, batch.firstEntrySeq + entry, plan);
       if ('line' in p) catalog.note(p.measurement, p.tags, p.fields, now);
     }

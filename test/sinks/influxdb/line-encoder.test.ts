@@ -229,6 +229,32 @@ describe('line encoder', () => {
     );
   });
 
+  it('never trusts an unfrozen labels object by identity: a changed value is written', () => {
+    const plan = planOf(['level']);
+    const enc = lineEncoder(plan);
+    const labels: Labels = { role: 'web', version: '1' };
+    const e: Entry = { tag: 'm', sec: T, nsec: 0, record: { v: 1 }, labels };
+    expect(encoded(enc, e, 0)).toBe(`m,role=web,version=1 v=1 ${T}000000000`);
+    labels.role = 'db';
+    expect(encoded(enc, e, 0)).toBe(`m,role=db,version=1 v=1 ${T}000000000`);
+  });
+
+  it('starts its caches over past maxKeys and still writes the same lines', () => {
+    const plan = planOf(['level']);
+    const enc = lineEncoder(plan, { maxKeys: 4 });
+    for (let i = 0; i < 50; i++) {
+      const e: Entry = {
+        tag: 'm',
+        sec: T,
+        nsec: 0,
+        record: { [`k${i}`]: i, level: 'info', nested: { [`n${i % 7}`]: 'x' } },
+        labels: { role: `r${i % 3}`, [`extra${i % 5}`]: 'y' },
+        instanceId: 'i-1',
+      };
+      expect(encoded(enc, e, i)).toBe(referenceLine(e, i, plan));
+    }
+  });
+
   it('lists the points the catalog check picks, with their entry index', () => {
     const plan = planOf(['level']);
     const entries: Entry[] = [
