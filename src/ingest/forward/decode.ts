@@ -13,7 +13,8 @@
  * same). Problems with the request as a whole come back as a `ForwardDecodeError`.
  *
  * Records whose msgpack bytes the spool can store verbatim (see msgpack-reader.ts, "raw-safe")
- * get those bytes registered with `rememberRawRecords`, one table per request. The bytes
+ * get those bytes registered with `rememberRawRecords`, one table per request of Forward or
+ * (Compressed)PackedForward mode with at least `MIN_RAW_RECORDS` of them. The bytes
  * usually lie in the connection's receive buffer, which is reused for the next requests, so
  * each request's records are copied out once, as one block.
  */
@@ -172,6 +173,13 @@ function countInvalid(acc: Acc, code: InvalidEventCode): void {
   acc.invalid[code] = (acc.invalid[code] ?? 0) + 1;
 }
 
+/**
+ * Requests with fewer raw-safe records keep none: the table and the copy cost about as much
+ * per request as re-encoding two or three records (a Message-mode request, one event, was
+ * ~10 % slower to decode and spool with it).
+ */
+export const MIN_RAW_RECORDS = 4;
+
 /** Adds a valid entry, noting its record's byte range if the reader found it raw-safe. */
 function pushEntry(acc: Acc, r: MsgpackReader, entry: Entry): void {
   if (r.lastRecordRawSafe) acc.raw.push(acc.entries.length, r.lastRecordStart, r.lastRecordEnd);
@@ -184,7 +192,7 @@ function pushEntry(acc: Acc, r: MsgpackReader, entry: Entry): void {
  */
 function keepRawRecords(acc: Acc, buf: Uint8Array, owned: boolean): void {
   const raw = acc.raw;
-  if (raw.length === 0) return;
+  if (raw.length < 3 * MIN_RAW_RECORDS) return;
   const n = acc.entries.length;
   const base = owned ? 0 : raw[1]!;
   const block = owned ? buf : copyOf(buf, base, raw[raw.length - 1]!);
@@ -291,23 +299,18 @@ function decodeMessage(
   const acc = newAcc();
   const time = readEventTime(r, o.nowMs);
   let record: ReturnType<MsgpackReader['tryRecord']>;
-  let rawSafe = false;
   if (n >= 3) {
     record = r.tryRecord();
     if (record === undefined) r.skip();
-    else rawSafe = r.lastRecordRawSafe;
   }
-  const rawStart = r.lastRecordStart;
-  const rawEnd = r.lastRecordEnd;
   const opts = n >= 4 ? readOptions(r) : {};
   for (let i = 4; i < n; i++) r.skip();
   if (!time.ok) countInvalid(acc, 'bad_time');
   else if (record === undefined) countInvalid(acc, 'bad_record');
   else {
     if (time.offSpec) acc.floatTimes++;
-    if (rawSafe) acc.raw.push(0, rawStart, rawEnd);
+    // No raw bytes for a single event: see MIN_RAW_RECORDS.
     acc.entries.push({ tag, sec: time.sec, nsec: time.nsec, record });
-    keepRawRecords(acc, r.buf, false);
   }
   return finish('message', tag, acc, opts, frameBytes);
 }

@@ -8,6 +8,7 @@ import {
   type DecodeOptions,
   decode,
   type EventsRequest,
+  MIN_RAW_RECORDS,
 } from '../../../src/ingest/forward/decode.ts';
 import { ForwardDecodeError } from '../../../src/ingest/forward/errors.ts';
 import { createKeyCache } from '../../../src/ingest/forward/msgpack-reader.ts';
@@ -120,6 +121,11 @@ function decodeLikeAConnection(bytes: Uint8Array, keys = createKeyCache()): Entr
   return entries;
 }
 
+/** Raw-safe records that make a request big enough to keep raw bytes (MIN_RAW_RECORDS). */
+const fillers = Array.from({ length: MIN_RAW_RECORDS }, (_, i) =>
+  map([[str('filler'), int(BigInt(i), 'pfix')]]),
+);
+
 const batchOf = (entries: Entry[]): Batch => ({
   origin: { input: 'forward', peerAddress: '10.0.0.1' },
   receivedAt: 1_764_244_800_000,
@@ -147,16 +153,20 @@ describe('raw Forward records in the spool', () => {
     fc.assert(
       fc.property(
         fc.constantFrom<Mode>('message', 'forward', 'packed', 'compressed'),
-        fc.array(recordNode, { minLength: 1, maxLength: 6 }),
+        fc.array(recordNode, { minLength: 1, maxLength: 10 }),
         (mode, nodes) => {
           const used = mode === 'message' ? nodes.slice(0, 1) : nodes;
           const entries = decodeLikeAConnection(frame(mode, used), keys);
           expect(entries).toHaveLength(used.length);
 
-          // The reader's verdict matches the rule worked out from both readers.
+          // The reader's verdict matches the rule worked out from both readers; requests with
+          // too few raw-safe records (and Message mode, one event) keep no bytes at all.
+          const safeCount = used.filter(expectRawSafe).length;
+          const kept = mode !== 'message' && safeCount >= MIN_RAW_RECORDS;
           used.forEach((node, i) => {
             const safe = expectRawSafe(node);
-            expect(rawRecordBytes(entries, i) !== undefined, `record ${i}`).toBe(safe);
+            expect(rawRecordBytes(entries, i) !== undefined, `record ${i}`).toBe(safe && kept);
+            if (!kept) return;
             if (safe) {
               seen.raw++;
               for (const f of safeFeatures(node)) count(seen.safe, f);
@@ -277,9 +287,10 @@ describe('raw Forward records in the spool', () => {
           ? map([[str('outer'), { t: 'arr', items: [map(pairs)], w: 0 }]])
           : map(pairs);
         for (const mode of ['message', 'forward', 'packed', 'compressed'] as const) {
-          const entries = decodeLikeAConnection(frame(mode, [record]));
+          const entries = decodeLikeAConnection(frame(mode, [record, ...fillers]));
           const e = entries[0]!;
           expect(rawRecordBytes(entries, 0), mode).toBeUndefined();
+          if (mode !== 'message') expect(rawRecordBytes(entries, 1), mode).toBeDefined();
           const inner = nested ? (e.record.outer as RecordMap[])[0]! : e.record;
           if (where === 'key') expect(Object.keys(inner)).toContain(decoded);
           else expect(inner.bad).toEqual(decoded);
@@ -295,8 +306,9 @@ describe('raw Forward records in the spool', () => {
       map([[str('__proto__'), str('x')]]),
       map([[str('a'), map([[str('__proto__'), str('x')]])]]),
     ]) {
-      const entries = decodeLikeAConnection(frame('packed', [record]));
+      const entries = decodeLikeAConnection(frame('packed', [record, ...fillers]));
       expect(rawRecordBytes(entries, 0)).toBeUndefined();
+      expect(rawRecordBytes(entries, 1)).toBeDefined();
       expect(() => createBatchCodec().encode(batchOf(entries))).toThrow(/__proto__/);
     }
   });
@@ -305,8 +317,10 @@ describe('raw Forward records in the spool', () => {
     const keys = createKeyCache();
     const record = map([[{ t: 'str', bytes: new Uint8Array([0x6b, 0xff]), w: 0 }, str('v')]]);
     for (let i = 0; i < 3; i++) {
-      const entries = decodeLikeAConnection(frame('packed', [record, record]), keys);
-      for (let j = 0; j < entries.length; j++) expect(rawRecordBytes(entries, j)).toBeUndefined();
+      const entries = decodeLikeAConnection(frame('packed', [record, record, ...fillers]), keys);
+      expect(rawRecordBytes(entries, 0)).toBeUndefined();
+      expect(rawRecordBytes(entries, 1)).toBeUndefined();
+      expect(rawRecordBytes(entries, 2)).toBeDefined();
     }
   });
 
@@ -356,8 +370,8 @@ describe('raw Forward records in the spool', () => {
       },
     ],
   ])('stores the original bytes of a record with %s', (_name, record) => {
-    for (const mode of ['message', 'forward', 'packed', 'compressed'] as const) {
-      const entries = decodeLikeAConnection(frame(mode, [record]));
+    for (const mode of ['forward', 'packed', 'compressed'] as const) {
+      const entries = decodeLikeAConnection(frame(mode, [record, ...fillers]));
       const raw = rawRecordBytes(entries, 0);
       expect(raw, mode).toBeDefined();
       expect(Buffer.from(raw!).equals(Buffer.from(encodeNode(record)))).toBe(true);
@@ -371,8 +385,8 @@ describe('raw Forward records in the spool', () => {
 
   it('keeps the bytes of a request after its buffer is reused for the next one', () => {
     const buf = Buffer.alloc(4096);
-    const one = frame('forward', [map([[str('n'), str('first')]])]);
-    const two = frame('forward', [map([[str('n'), str('second')]])]);
+    const one = frame('forward', [map([[str('n'), str('first')]]), ...fillers]);
+    const two = frame('forward', [map([[str('n'), str('second')]]), ...fillers]);
     buf.set(one);
     const a = (decode(buf.subarray(0, one.length), opts) as { messages: EventsRequest[] })
       .messages[0]!.entries;
@@ -414,6 +428,19 @@ describe('raw Forward records in the spool', () => {
     ]);
   });
 
+  it('keeps no bytes for Message mode or a request with fewer raw-safe records than MIN_RAW_RECORDS', () => {
+    const few = fillers.slice(1);
+    for (const mode of ['forward', 'packed', 'compressed'] as const) {
+      const entries = decodeLikeAConnection(frame(mode, few));
+      expect(rawRecordsOf(entries), mode).toBeUndefined();
+      // One unsafe record more does not count.
+      const bad = map([[str('t'), { t: 'ext', type: -1, data: new Uint8Array(4) }]]);
+      expect(rawRecordsOf(decodeLikeAConnection(frame(mode, [bad, ...few]))), mode).toBeUndefined();
+      expect(rawRecordsOf(decodeLikeAConnection(frame(mode, fillers))), mode).toBeDefined();
+    }
+    expect(rawRecordsOf(decodeLikeAConnection(frame('message', fillers)))).toBeUndefined();
+  });
+
   it('does not hold on to the bytes of records it skipped', () => {
     // A bad time skips the entry; the good one still gets its bytes (and only its own).
     const bad: Node = {
@@ -425,10 +452,10 @@ describe('raw Forward records in the spool', () => {
     const bytes = encodeNode({
       t: 'arr',
       w: 0,
-      items: [str('t'), { t: 'arr', w: 0, items: [bad, good] }],
+      items: [str('t'), { t: 'arr', w: 0, items: [bad, good, ...fillers.map(entryNode)] }],
     });
     const entries = decodeLikeAConnection(bytes);
-    expect(entries).toHaveLength(1);
+    expect(entries).toHaveLength(1 + MIN_RAW_RECORDS);
     expect(
       Buffer.from(rawRecordBytes(entries, 0)!).equals(
         Buffer.from(encodeNode(map([[str('a'), str('kept')]]))),
