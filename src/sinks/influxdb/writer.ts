@@ -40,6 +40,14 @@ const gzip = promisify(gzipCb);
 /** InfluxDB 1.x refuses bodies above `max-body-size` (25,000,000 bytes by default). */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Spool deliveries in flight at once. Two keep both sides busy: while InfluxDB ingests one
+ * delivery's bodies, the next delivery is encoded. Safe because a write is idempotent (a
+ * re-written point changes nothing), so re-offering a later delivery after an earlier one
+ * failed costs only the request.
+ */
+const PIPELINE = 2;
+
 export interface InfluxWriter extends SpoolConsumer, Component {
   /** Everything written so far: measurements, tag keys, fields with types. */
   catalog(): MeasurementModel[];
@@ -344,19 +352,24 @@ export function createInfluxWriter(
     );
   };
 
-  /**
-   * Body size for one deliver call: `batch_lines`, but small enough that a typical spool
-   * delivery (5,000 entries) still fills `concurrency` requests — so encoding the next body
-   * overlaps with the server ingesting the previous one — and never below 1,000 lines, where
-   * per-request overhead starts to dominate.
-   */
-  const bodyLinesFor = (entries: number) =>
-    Math.min(config.batch_lines, Math.max(1000, Math.ceil(entries / config.concurrency)));
+  // `concurrency` bounds the bodies in flight across every deliver call: the spool keeps
+  // `PIPELINE` calls going at once, so one call's bodies are encoded while the previous
+  // call's are being written. (Before pipelining, a delivery was cut into `concurrency`
+  // smaller bodies to get that overlap; full `batch_lines` bodies cost InfluxDB less per
+  // point — docs/BENCHMARKS.md.)
+  let slotsInUse = 0;
+  const slotWaiters: (() => void)[] = [];
+  const requestSlot = async () => {
+    while (slotsInUse >= config.concurrency) await new Promise<void>((r) => slotWaiters.push(r));
+    slotsInUse++;
+  };
+  const releaseSlot = () => {
+    slotsInUse--;
+    slotWaiters.shift()?.();
+  };
 
   const deliverNow = async (batches: readonly SpooledBatch[]): Promise<void> => {
-    let total = 0;
-    for (const b of batches) total += b.batch.entries.length;
-    const bodyLines = bodyLinesFor(total);
+    const bodyLines = config.batch_lines;
     // Points that may add to the catalog, by line index and origin; their tag and field maps
     // are rebuilt (toPoint) once the lines are written, and only for those still novel then:
     // in a new database every point of the first call is novel, but few shapes are distinct.
@@ -370,15 +383,20 @@ export function createInfluxWriter(
     let bytes = 0;
 
     const dispatch = async (span: Span) => {
-      while (inflightSpans.size >= config.concurrency && !failure)
-        await Promise.race(inflightSpans);
-      if (failure) return;
+      await requestSlot();
+      if (failure) {
+        releaseSlot();
+        return;
+      }
       const p = writeSpan(lines, span, measurements, rejected, false).catch((err: unknown) => {
         // The first failure (stop) ends the call; the other spans see the abort themselves.
         failure ??= { err };
       });
       inflightSpans.add(p);
-      void p.finally(() => inflightSpans.delete(p));
+      void p.finally(() => {
+        inflightSpans.delete(p);
+        releaseSlot();
+      });
       // Let the request leave before the next body is encoded (encoding is synchronous).
       await new Promise<void>((resolve) => setImmediate(resolve));
     };
@@ -450,6 +468,7 @@ export function createInfluxWriter(
   return {
     ...lifecycle,
     name: 'influxdb',
+    pipeline: PIPELINE,
     deliver(batches) {
       if (!running) return Promise.reject(new InfluxWriterStoppedError());
       const p = deliverNow(batches);

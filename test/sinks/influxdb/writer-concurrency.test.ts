@@ -1,0 +1,81 @@
+/**
+ * The spool keeps several writer deliveries in flight (`pipeline`); `influxdb.concurrency` must
+ * still bound the write requests the server sees at once, across all of them, and each
+ * delivery's lines go out as full `batch_lines` bodies.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createInfluxWriter, type InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
+import type { Store } from '../../../src/store/sqlite.ts';
+import { testDeps } from '../../helpers/deps.ts';
+import { type InfluxV2Endpoint, startInfluxV2Endpoint } from '../../helpers/influx-v2-endpoint.ts';
+import { logEntries, SCHEMA, spooledBatch, tempStore, writerConfig } from './writer-fixture.ts';
+
+describe('InfluxDB writer with deliveries in flight together', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let endpoint: InfluxV2Endpoint;
+  let writer: InfluxWriter | undefined;
+
+  beforeEach(async () => {
+    ({ store, cleanup } = await tempStore());
+    endpoint = await startInfluxV2Endpoint({ token: 'secret', org: 'acme', bucket: 'logs' });
+  });
+  afterEach(async () => {
+    await writer?.stop();
+    await endpoint.close();
+    await cleanup();
+  });
+
+  it('declares a pipeline and holds concurrent requests to `concurrency` across deliveries', async () => {
+    writer = createInfluxWriter(
+      writerConfig({
+        url: endpoint.url,
+        api: 'v2',
+        org: 'acme',
+        bucket: 'logs',
+        token: 'secret',
+        concurrency: 2,
+        batch_lines: 100,
+      }),
+      SCHEMA,
+      testDeps(),
+      { store },
+    );
+    await writer.start();
+    expect(writer.pipeline).toBeGreaterThan(1);
+    // Every request is answered 300 ms after it arrived.
+    endpoint.respondNext(
+      ...Array.from({ length: 3 }, () => ({ status: 204 as const, delayMs: 300 })),
+    );
+    const deliveries = [0, 1, 2].map((i) =>
+      writer!.deliver([spooledBatch(logEntries(100, 1_700_000_000 + i), i + 1, i * 100)]),
+    );
+    await Promise.all(deliveries);
+    const arrivals = endpoint.requests.map((r) => r.at).sort((a, b) => a - b);
+    expect(arrivals).toHaveLength(3);
+    // Two went out together; the third only once one of them was answered.
+    expect(arrivals[1]! - arrivals[0]!).toBeLessThan(250);
+    expect(arrivals[2]! - arrivals[0]!).toBeGreaterThanOrEqual(250);
+    expect(endpoint.lines()).toHaveLength(300);
+  });
+
+  it('sends a delivery as full batch_lines bodies', async () => {
+    writer = createInfluxWriter(
+      writerConfig({
+        url: endpoint.url,
+        api: 'v2',
+        org: 'acme',
+        bucket: 'logs',
+        token: 'secret',
+        concurrency: 2,
+        batch_lines: 5000,
+      }),
+      SCHEMA,
+      testDeps(),
+      { store },
+    );
+    await writer.start();
+    await writer.deliver([spooledBatch(logEntries(5000), 1, 0)]);
+    expect(endpoint.requests.map((r) => r.body.split('\n').length)).toEqual([5000]);
+  });
+});
