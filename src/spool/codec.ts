@@ -43,7 +43,8 @@ export function createBatchCodec(): BatchCodec {
   const writeEntry = (e: Entry, raw: RawRecords | undefined, i: number): void => {
     const hasFleet = e.tags !== undefined || e.labels !== undefined || e.instanceId !== undefined;
     writer.arrayHeader(hasFleet ? 7 : 4);
-    writer.string(e.tag);
+    // A batch's entries mostly share one tag, and an instance's entries one instance id.
+    writer.repeatedString(e.tag);
     writer.number(e.sec);
     writer.number(e.nsec);
     if (raw !== undefined && hasRawBytes(raw, i, e.record))
@@ -53,7 +54,9 @@ export function createBatchCodec(): BatchCodec {
     writer.value(e.tags ?? false);
     if (e.labels === undefined) writer.value(false);
     else writer.frozenMap(e.labels);
-    writer.value(e.instanceId === undefined ? false : e.instanceId);
+    const id = e.instanceId;
+    if (typeof id === 'string') writer.repeatedString(id);
+    else writer.value(id === undefined ? false : id);
   };
 
   const unpackEntry = (a: unknown[]): Entry => {

@@ -166,4 +166,44 @@ describe('msgpack writer', () => {
       expect(decoder.decode(out)).toEqual(['before', decoder.decode(raw), 7]);
     }
   });
+
+  it('writes a repeated string as the same bytes as string(), every time, in any mix', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.constantFrom('app.access', 'i-0000000000000001a', 'é', 'x'.repeat(40)),
+            fc.string({ unit: 'grapheme', maxLength: 60 }),
+          ),
+          { maxLength: 30 },
+        ),
+        (strings) => {
+          const w = new MsgpackWriter();
+          const expected = new MsgpackWriter();
+          for (const s of strings) {
+            w.reset();
+            w.repeatedString(s);
+            w.repeatedString(s);
+            expected.reset();
+            expected.string(s);
+            expected.string(s);
+            expect(Buffer.from(w.finish()).equals(Buffer.from(expected.finish()))).toBe(true);
+          }
+        },
+      ),
+    );
+  });
+
+  it('finish() returns a copy in its own ArrayBuffer, which later writes leave alone', () => {
+    const w = new MsgpackWriter();
+    w.reset();
+    w.value({ a: 'one', b: [1, 2, 3] });
+    const first = w.finish();
+    expect(first.constructor).toBe(Uint8Array);
+    expect(first.byteOffset).toBe(0);
+    expect(first.buffer.byteLength).toBe(first.byteLength);
+    w.reset();
+    w.value({ a: 'two', b: [4, 5, 6] });
+    expect(decoder.decode(first)).toEqual({ a: 'one', b: [1, 2, 3] });
+  });
 });
