@@ -470,7 +470,12 @@ export class MsgpackReader {
     // Only valid UTF-8 is remembered, so a cache hit never needs the raw-safe check: an
     // invalid key is decoded (and flagged) every time.
     if (text.indexOf(REPLACEMENT_CHAR) !== -1) return text;
-    this.keys.bytes[slot] = buf.slice(start, start + len);
+    // A copy, not `buf.slice`: on a Buffer (the connection's receive buffer) that is a view,
+    // the next request overwrites those bytes, and a later key hashing to this slot that
+    // matched the new bytes would be read as this text.
+    const copy = new Uint8Array(len);
+    for (let i = 0; i < len; i++) copy[i] = buf[start + i]!;
+    this.keys.bytes[slot] = copy;
     this.keys.text[slot] = text;
     return text;
   }
