@@ -211,6 +211,21 @@ describe('decode › records and encodings', () => {
     expect(one(buf, { keys }).entries[0]!.record).toEqual({ aB: 3 });
   });
 
+  it('accepts non-minimal encodings: str32 tag, array32, map32 option, uint64 time, int64 value', () => {
+    const frame = concat(
+      [0xdd, 0, 0, 0, 4],
+      [0xdb, 0, 0, 0, 1, 0x74],
+      [0xcf, 0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00],
+      [0xdf, 0, 0, 0, 1, 0xd9, 1, 0x6b, 0xd3, 0, 0, 0, 0, 0, 0, 0, 7],
+      [0xdf, 0, 0, 0, 1],
+      pack('chunk'),
+      [0xda, 0, 2, 0x69, 0x64],
+    );
+    const m = one(frame);
+    expect(m.entries[0]).toMatchObject({ tag: 't', sec: 0x6553f100, record: { k: 7 } });
+    expect(Buffer.from(m.chunk!)).toEqual(Buffer.from([0xda, 0, 2, 0x69, 0x64]));
+  });
+
   it('decodes str → string, bin → Uint8Array, big uint64 → bigint, ext −1 → ISO time, odd keys → strings', () => {
     const record = concat(
       [0x86],
