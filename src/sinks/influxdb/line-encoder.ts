@@ -56,6 +56,17 @@ export interface PointShape {
   fieldCount: number;
 }
 
+/** A copy of `shape` that outlives the next `encode`. */
+export function copyShape(shape: PointShape): PointShape {
+  return {
+    measurement: shape.measurement,
+    tagNames: shape.tagNames.slice(0, shape.tagCount),
+    tagCount: shape.tagCount,
+    fieldNames: shape.fieldNames.slice(0, shape.fieldCount),
+    fieldCount: shape.fieldCount,
+  };
+}
+
 export interface LineEncoder {
   /** The entry's line, or why it has none. On a line, `shape` describes its point. */
   encode(entry: Entry, entrySeq: number): string | UnencodableEntry;
@@ -554,9 +565,10 @@ export function createLineEncoder(
     shape.measurement = measurement;
     shape.tagCount = tagCount;
     shape.fieldCount = written;
-    // `+=` builds a rope of ~2 nodes per part, and the writer keeps lines until acknowledged:
-    // every scavenge meanwhile would copy each node. Reading a character flattens the rope
-    // (V8), so the nodes die young and one flat string stays; cheaper than `parts.join('')`.
+    // `+=` builds a rope of ~2 nodes per part; a caller that keeps lines (`toLines`) would
+    // have every scavenge copy each node. Reading a character flattens the rope (V8), so the
+    // nodes die young and one flat string stays; cheaper than `parts.join('')`. (The writer
+    // copies each line into its body at once, which would flatten it anyway.)
     line.charCodeAt(0);
     const out = line;
     line = '';

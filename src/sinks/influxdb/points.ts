@@ -31,6 +31,7 @@ import type { Entry } from '../../core/entry.ts';
 import type { SpooledBatch } from '../../spool/contract.ts';
 import { encodeLine, type FieldScalar, flattenFields } from './encode.ts';
 import {
+  copyShape,
   createLineEncoder,
   type LineEncoder,
   type LineEncoderOptions,
@@ -235,13 +236,7 @@ export function encodeBatch(
     if (isNovel?.(shape)) {
       out.novelLines.push(out.lines.length);
       out.novelEntries.push(i);
-      out.novelShapes.push({
-        measurement: shape.measurement,
-        tagNames: shape.tagNames.slice(0, shape.tagCount),
-        tagCount: shape.tagCount,
-        fieldNames: shape.fieldNames.slice(0, shape.fieldCount),
-        fieldCount: shape.fieldCount,
-      });
+      out.novelShapes.push(copyShape(shape));
     }
     out.lines.push(line);
     out.measurements.push(encoder.shape.measurement);

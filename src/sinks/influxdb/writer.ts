@@ -6,7 +6,8 @@
  * means the spool offers the same batches again after a restart — and because point timestamps
  * are derived from the spool's entry sequence, re-writing them is idempotent.
  *
- *   deliver(batches) ─▶ lines ─▶ bodies of ≈batch_lines ─▶ ≤concurrency POSTs (gzip unless loopback)
+ *   deliver(batches) ─▶ each line into a body's bytes (line-body.ts), ≈batch_lines per body
+ *        ─▶ ≤concurrency POSTs writer-wide (gzip unless loopback)
  *        204 ─▶ done · 400/413 ─▶ bisect to single lines ─▶ dead letters
  *        401/403/404, 429, 5xx, network ─▶ backoff (Retry-After) and retry until stopped
  *
@@ -30,8 +31,9 @@ import { createDeadLetters, type DeadLetter } from './dead-letters.ts';
 import { classifyResponse, InfluxWriterStoppedError, type WriteOutcome } from './errors.ts';
 import { gzipBodies } from './gzip-default.ts';
 import { createPoster, RequestTimeoutError } from './http-post.ts';
-import type { PointShape } from './line-encoder.ts';
-import { compileSchema, encodeBatch, lineEncoder, toPoint } from './points.ts';
+import { LineBody, type Span } from './line-body.ts';
+import { copyShape, type PointShape } from './line-encoder.ts';
+import { compileSchema, lineEncoder, toPoint } from './points.ts';
 import { retryDelay } from './retry-delay.ts';
 import { INFLUXDB_MIGRATIONS } from './tables.ts';
 
@@ -59,12 +61,6 @@ export interface InfluxWriterOptions {
   store: Store;
   /** [0, 1) source for retry jitter; tests pin it. */
   random?: () => number;
-}
-
-/** A run of lines sent as one body: indexes into the deliver call's line array. */
-interface Span {
-  lo: number;
-  hi: number;
 }
 
 export function createInfluxWriter(
@@ -222,9 +218,8 @@ export function createInfluxWriter(
     return `${outcome.status} ${outcome.message}`;
   };
 
-  const bodyOf = async (text: string): Promise<[Buffer, Record<string, string>]> => {
+  const bodyOf = async (raw: Buffer): Promise<[Buffer, Record<string, string>]> => {
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-    const raw = Buffer.from(text, 'utf8');
     if (!gzipOn) return [raw, headers];
     // Level 1: line protocol compresses ~6× even at the fastest level, and the CPU is better
     // spent on the server that shares this (often small) machine.
@@ -264,18 +259,20 @@ export function createInfluxWriter(
     }
   };
 
-  /** Writes lines[span] until every line is acknowledged or dead-lettered. */
+  /**
+   * Writes the body's lines [span] until every line is acknowledged or dead-lettered; adds
+   * the indexes of dead-lettered lines to `rejected`.
+   */
   const writeSpan = async (
-    lines: readonly string[],
+    lines: LineBody,
     span: Span,
-    measurements: readonly string[],
     rejected: Set<number>,
     bisecting: boolean,
   ): Promise<void> => {
     let attempt = 0;
     for (;;) {
       if (stopController.signal.aborted) throw new InfluxWriterStoppedError();
-      const [body, headers] = await bodyOf(lines.slice(span.lo, span.hi).join('\n'));
+      const [body, headers] = await bodyOf(lines.bytes(span));
       if (bisecting) m.bisects.inc();
       const outcome = await post(writeUrl, headers, body);
       m.requests.inc({ status: String(outcome.status) });
@@ -285,25 +282,21 @@ export function createInfluxWriter(
             { event: 'influxdb_write_recovered', attempts: attempt + 1, target },
             'InfluxDB accepted the write again',
           );
-        const perMeasurement = new Map<string, number>();
-        for (let i = span.lo; i < span.hi; i++) {
-          if (rejected.has(i)) continue;
-          const name = measurements[i]!;
-          perMeasurement.set(name, (perMeasurement.get(name) ?? 0) + 1);
-        }
-        for (const [measurement, n] of perMeasurement) m.points.inc({ measurement }, n);
+        for (const [measurement, n] of lines.countByMeasurement(span, rejected))
+          m.points.inc({ measurement }, n);
         return;
       }
       if (outcome.kind === 'rejected') {
         if (span.hi - span.lo === 1) {
           rejected.add(span.lo);
-          dead.add(lines[span.lo]!, measurements[span.lo]!, outcome.message, deps.clock.now());
-          m.deadLetters.inc({ measurement: measurements[span.lo]! });
+          const measurement = lines.measurement(span.lo);
+          dead.add(lines.line(span.lo), measurement, outcome.message, deps.clock.now());
+          m.deadLetters.inc({ measurement });
           deps.log.warn(
             {
               event: 'influxdb_line_dead_lettered',
               status: outcome.status,
-              measurement: measurements[span.lo],
+              measurement,
               reason: outcome.message,
             },
             'InfluxDB refused a line for good; moved to the dead-letter table',
@@ -311,8 +304,8 @@ export function createInfluxWriter(
           return;
         }
         const mid = span.lo + Math.ceil((span.hi - span.lo) / 2);
-        await writeSpan(lines, { lo: span.lo, hi: mid }, measurements, rejected, true);
-        await writeSpan(lines, { lo: mid, hi: span.hi }, measurements, rejected, true);
+        await writeSpan(lines, { lo: span.lo, hi: mid }, rejected, true);
+        await writeSpan(lines, { lo: mid, hi: span.hi }, rejected, true);
         return;
       }
       attempt++;
@@ -370,25 +363,31 @@ export function createInfluxWriter(
 
   const deliverNow = async (batches: readonly SpooledBatch[]): Promise<void> => {
     const bodyLines = config.batch_lines;
-    // Points that may add to the catalog, by line index and origin; their tag and field maps
+    // Points that may add to the catalog, by body, line and origin; their tag and field maps
     // are rebuilt (toPoint) once the lines are written, and only for those still novel then:
     // in a new database every point of the first call is novel, but few shapes are distinct.
-    const novel: { index: number; batch: SpooledBatch; entry: number; shape: PointShape }[] = [];
-    const lines: string[] = [];
-    const measurements: string[] = [];
-    const rejected = new Set<number>();
+    const novel: {
+      body: { lines: LineBody; rejected: Set<number> };
+      index: number;
+      batch: SpooledBatch;
+      entry: number;
+      shape: PointShape;
+    }[] = [];
     const inflightSpans = new Set<Promise<void>>();
     let failure: { err: unknown } | undefined;
-    let lo = 0;
-    let bytes = 0;
+    let body = { lines: new LineBody(), rejected: new Set<number>() };
+    let chars = 0;
 
-    const dispatch = async (span: Span) => {
+    const dispatch = async (full: { lines: LineBody; rejected: Set<number> }) => {
+      // The line strings can go now; the bytes wait for a request slot.
+      full.lines.seal();
       await requestSlot();
       if (failure) {
         releaseSlot();
         return;
       }
-      const p = writeSpan(lines, span, measurements, rejected, false).catch((err: unknown) => {
+      const span = { lo: 0, hi: full.lines.count };
+      const p = writeSpan(full.lines, span, full.rejected, false).catch((err: unknown) => {
         // The first failure (stop) ends the call; the other spans see the abort themselves.
         failure ??= { err };
       });
@@ -403,41 +402,42 @@ export function createInfluxWriter(
 
     for (const b of batches) {
       if (failure) break;
-      const encoded = encodeBatch(b, encoder, catalog.isNovelShape);
-      for (const u of encoded.unencodable) deadLetterEntry(u.entry, u.reason);
-      let nextNovel = 0;
-      for (let j = 0; j < encoded.lines.length; j++) {
-        const line = encoded.lines[j]!;
+      const { entries } = b.batch;
+      for (let i = 0; i < entries.length; i++) {
+        const line = encoder.encode(entries[i]!, b.firstEntrySeq + i);
+        if (typeof line !== 'string') {
+          deadLetterEntry(line.entry, line.reason);
+          continue;
+        }
+        // Read the shape now: the other delivery in flight may encode while this one awaits.
+        const shape = encoder.shape;
+        const measurement = shape.measurement;
+        const novelShape = catalog.isNovelShape(shape) ? copyShape(shape) : undefined;
+        // Sized in UTF-16 units, as before: a body's limit, not an exact byte count.
         const size = line.length + 1;
         if (
-          lines.length > lo &&
-          (lines.length - lo >= bodyLines || bytes + size > MAX_BODY_BYTES)
+          body.lines.count > 0 &&
+          (body.lines.count >= bodyLines || chars + size > MAX_BODY_BYTES)
         ) {
-          await dispatch({ lo, hi: lines.length });
-          lo = lines.length;
-          bytes = 0;
+          const full = body;
+          body = { lines: new LineBody(), rejected: new Set<number>() };
+          chars = 0;
+          await dispatch(full);
+          if (failure) break;
         }
-        if (encoded.novelLines[nextNovel] === j) {
-          novel.push({
-            index: lines.length,
-            batch: b,
-            entry: encoded.novelEntries[nextNovel]!,
-            shape: encoded.novelShapes[nextNovel]!,
-          });
-          nextNovel++;
-        }
-        lines.push(line);
-        measurements.push(encoded.measurements[j]!);
-        bytes += size;
+        if (novelShape)
+          novel.push({ body, index: body.lines.count, batch: b, entry: i, shape: novelShape });
+        body.lines.push(line, measurement);
+        chars += size;
       }
     }
-    if (!failure && lines.length > lo) await dispatch({ lo, hi: lines.length });
+    if (!failure && body.lines.count > 0) await dispatch(body);
     await Promise.all([...inflightSpans]);
     if (failure) throw failure.err;
     const now = deps.clock.now();
-    for (const { index, batch, entry, shape } of novel) {
+    for (const { body, index, batch, entry, shape } of novel) {
       // Noting a point whose names are all known by now would add nothing.
-      if (rejected.has(index) || !catalog.isNovelShape(shape)) continue;
+      if (body.rejected.has(index) || !catalog.isNovelShape(shape)) continue;
       const p = toPoint(batch.batch.entries[entry]!, batch.firstEntrySeq + entry, plan);
       if ('line' in p) catalog.note(p.measurement, p.tags, p.fields, now);
     }
