@@ -26,8 +26,9 @@ describe('InfluxDB writer with deliveries in flight together', () => {
     await cleanup();
   });
 
-  it('declares a pipeline and holds concurrent requests to `concurrency` across deliveries', async () => {
-    writer = createInfluxWriter(
+  /** A v2 writer with `concurrency` 2 and the given body size, against the endpoint double. */
+  const startWriter = async (batchLines: number) => {
+    const w = createInfluxWriter(
       writerConfig({
         url: endpoint.url,
         api: 'v2',
@@ -35,13 +36,18 @@ describe('InfluxDB writer with deliveries in flight together', () => {
         bucket: 'logs',
         token: 'secret',
         concurrency: 2,
-        batch_lines: 100,
+        batch_lines: batchLines,
       }),
       SCHEMA,
       testDeps(),
       { store },
     );
-    await writer.start();
+    await w.start();
+    return w;
+  };
+
+  it('declares a pipeline and holds concurrent requests to `concurrency` across deliveries', async () => {
+    writer = await startWriter(100);
     expect(writer.pipeline).toBeGreaterThan(1);
     // Every request is answered 300 ms after it arrived.
     endpoint.respondNext(
@@ -60,21 +66,7 @@ describe('InfluxDB writer with deliveries in flight together', () => {
   });
 
   it('sends a delivery as full batch_lines bodies', async () => {
-    writer = createInfluxWriter(
-      writerConfig({
-        url: endpoint.url,
-        api: 'v2',
-        org: 'acme',
-        bucket: 'logs',
-        token: 'secret',
-        concurrency: 2,
-        batch_lines: 5000,
-      }),
-      SCHEMA,
-      testDeps(),
-      { store },
-    );
-    await writer.start();
+    writer = await startWriter(5000);
     await writer.deliver([spooledBatch(logEntries(5000), 1, 0)]);
     expect(endpoint.requests.map((r) => r.body.split('\n').length)).toEqual([5000]);
   });
