@@ -6,6 +6,11 @@
  * unknown bucket, 400 `{"code":"invalid",…}`, and 429/503 with `Retry-After`. It records every
  * request (decompressed body, headers, arrival time) so tests can check what a writer sent and
  * when. Responses other than 204 are scripted with `respondNext`.
+ *
+ * It also answers the two calls a writer needs to create its bucket: `GET /api/v2/orgs[?org=]`
+ * → 200 `{"orgs":[{"id","name"}]}`, and `POST /api/v2/buckets` with `{"orgID","name",
+ * "retentionRules"}` → 201 with the bucket, 422 `{"code":"conflict","message":"bucket with name
+ * … already exists"}` for a taken name, 404 for an unknown orgID. Those go to `adminRequests`.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,7 +40,14 @@ export interface ScriptedResponse {
 
 export interface InfluxV2Endpoint {
   url: string;
+  /** Write requests. */
   requests: RecordedRequest[];
+  /** Organisation and bucket API requests. */
+  adminRequests: RecordedRequest[];
+  /** Buckets that exist (when the endpoint was started with `bucket`, else every name does). */
+  buckets(): string[];
+  /** Removes a bucket, as an operator deleting it would. */
+  dropBucket(name: string): void;
   /** Lines accepted (204), in arrival order. */
   lines(): string[];
   /** The next write requests get these answers, in order, instead of 204. */
@@ -55,10 +67,16 @@ const CODES: Record<ScriptedResponse['status'], string> = {
 };
 
 export async function startInfluxV2Endpoint(
-  opts: { token?: string; org?: string; bucket?: string } = {},
+  opts: { token?: string; org?: string; bucket?: string; bucketExists?: boolean } = {},
 ): Promise<InfluxV2Endpoint> {
   const token = opts.token ?? 'test-token';
+  const org = { id: '0a1b2c3d4e5f6071', name: opts.org ?? 'fleetline' };
+  // undefined: any bucket name is accepted (tests that do not care about buckets).
+  const buckets: Set<string> | undefined = opts.bucket
+    ? new Set(opts.bucketExists === false ? [] : [opts.bucket])
+    : undefined;
   const requests: RecordedRequest[] = [];
+  const adminRequests: RecordedRequest[] = [];
   const script: ScriptedResponse[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -66,8 +84,9 @@ export async function startInfluxV2Endpoint(
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       let raw = Buffer.concat(chunks);
+      const admin = url.pathname === '/api/v2/orgs' || url.pathname === '/api/v2/buckets';
       const send = (status: number, json?: object, headers: Record<string, string> = {}) => {
-        requests.push({
+        (admin ? adminRequests : requests).push({
           method: req.method ?? '',
           path: url.pathname,
           query: url.searchParams,
@@ -89,13 +108,46 @@ export async function startInfluxV2Endpoint(
           return send(400, { code: 'invalid', message: 'gzip: invalid header' });
         }
       }
+      if (admin) {
+        if (req.headers.authorization !== `Token ${token}`)
+          return send(401, { code: 'unauthorized', message: 'unauthorized access' });
+        if (req.method === 'GET' && url.pathname === '/api/v2/orgs') {
+          const name = url.searchParams.get('org');
+          if (name !== null && name !== org.name)
+            return send(404, {
+              code: 'not found',
+              message: `organization name "${name}" not found`,
+            });
+          return send(200, { orgs: [org] });
+        }
+        if (req.method === 'POST' && url.pathname === '/api/v2/buckets') {
+          let body: { orgID?: string; name?: string; retentionRules?: unknown };
+          try {
+            body = JSON.parse(raw.toString('utf8'));
+          } catch {
+            return send(400, { code: 'invalid', message: 'malformed JSON' });
+          }
+          if (typeof body.name !== 'string' || !Array.isArray(body.retentionRules))
+            return send(400, { code: 'invalid', message: 'name and retentionRules are required' });
+          if (body.orgID !== org.id)
+            return send(404, { code: 'not found', message: 'organization not found' });
+          if (buckets?.has(body.name))
+            return send(422, {
+              code: 'conflict',
+              message: `bucket with name ${body.name} already exists`,
+            });
+          buckets?.add(body.name);
+          return send(201, { id: '9f8e7d6c5b4a3921', orgID: org.id, name: body.name });
+        }
+        return send(404, { code: 'not found', message: 'path not found' });
+      }
       if (req.method !== 'POST' || url.pathname !== '/api/v2/write')
         return send(404, { code: 'not found', message: 'path not found' });
       if (req.headers.authorization !== `Token ${token}`)
         return send(401, { code: 'unauthorized', message: 'unauthorized access' });
       const bucket = url.searchParams.get('bucket');
       if (!bucket) return send(400, { code: 'invalid', message: 'bucket is required' });
-      if (opts.bucket && bucket !== opts.bucket)
+      if (buckets && !buckets.has(bucket))
         return send(404, { code: 'not found', message: `bucket "${bucket}" not found` });
       if (opts.org && url.searchParams.get('org') !== opts.org)
         return send(404, {
@@ -123,6 +175,11 @@ export async function startInfluxV2Endpoint(
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    adminRequests,
+    buckets: () => [...(buckets ?? [])],
+    dropBucket: (name) => {
+      buckets?.delete(name);
+    },
     lines: () =>
       requests
         .filter((r) => r.status === 204)

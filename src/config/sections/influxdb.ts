@@ -19,7 +19,8 @@ export const InfluxdbSection = Type.Optional(
       password: Type.Optional(Type.String({ minLength: 1, description: 'v1 basic auth password' })),
       create_database: Type.Boolean({
         default: true,
-        description: 'v1: CREATE DATABASE on start when missing',
+        description:
+          "create the target when missing, at start and on a 404: v1 CREATE DATABASE; v2 POST /api/v2/buckets (in `org`, or the token's only organisation)",
       }),
       batch_lines: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
       concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),

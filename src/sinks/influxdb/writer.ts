@@ -105,7 +105,10 @@ export function createInfluxWriter(
       : config.token
         ? { authorization: `Token ${config.token}` }
         : {};
-  const target = config.api === 'v2' ? `bucket ${config.bucket}` : `database ${config.database}`;
+  const target =
+    config.api === 'v2'
+      ? `bucket ${config.bucket ?? config.database}`
+      : `database ${config.database}`;
   const gzipOn = gzipBodies(config.gzip, config.url);
 
   const m = {
@@ -218,6 +221,68 @@ export function createInfluxWriter(
     return `${outcome.status} ${outcome.message}`;
   };
 
+  /**
+   * v2: POST /api/v2/buckets for the configured bucket, in the organisation named by
+   * `influxdb.org` (or the token's only organisation), keeping its default retention. A 422
+   * "conflict" means it exists already, which is what we wanted. Returns an error text or
+   * undefined. These admin calls are rare, so they use fetch rather than the write poster.
+   */
+  const createBucket = async (): Promise<string | undefined> => {
+    const bucket = config.bucket ?? config.database;
+    const signal = AbortSignal.any([stopController.signal, AbortSignal.timeout(timeoutMs)]);
+    const headers = { ...authHeader, accept: 'application/json' };
+    const errorOf = async (res: Response) => {
+      const text = await res.text();
+      try {
+        return {
+          code: '',
+          message: text,
+          ...(JSON.parse(text) as { code?: string; message?: string }),
+        };
+      } catch {
+        return { code: '', message: text };
+      }
+    };
+    try {
+      const query = config.org ? `?${new URLSearchParams({ org: config.org })}` : '';
+      const orgsRes = await fetch(new URL(`api/v2/orgs${query}`, base), { headers, signal });
+      if (!orgsRes.ok)
+        return `${orgsRes.status} looking up the organisation: ${(await errorOf(orgsRes)).message}`;
+      const { orgs = [] } = (await orgsRes.json()) as { orgs?: { id: string; name: string }[] };
+      const org = config.org
+        ? orgs.find((o) => o.name === config.org)
+        : orgs.length === 1
+          ? orgs[0]
+          : undefined;
+      if (!org)
+        return config.org
+          ? `organisation ${config.org} not found`
+          : `the token sees ${orgs.length} organisations; set influxdb.org`;
+      const res = await fetch(new URL('api/v2/buckets', base), {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ orgID: org.id, name: bucket, retentionRules: [] }),
+        signal,
+      });
+      if (res.status === 201) {
+        m.created.inc();
+        deps.log.info(
+          { event: 'influxdb_bucket_created', bucket, org: org.name },
+          `created InfluxDB bucket ${bucket} in organisation ${org.name}`,
+        );
+        return undefined;
+      }
+      const err = await errorOf(res);
+      if (res.status === 422 && err.code === 'conflict') return undefined;
+      return `${res.status} creating bucket ${bucket}: ${err.message}`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  /** Creates the configured database (v1) or bucket (v2); an error text or undefined. */
+  const createTarget = () => (config.api === 'v2' ? createBucket() : createDatabase());
+
   const bodyOf = async (raw: Buffer): Promise<[Buffer, Record<string, string>]> => {
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     if (!gzipOn) return [raw, headers];
@@ -245,7 +310,7 @@ export function createInfluxWriter(
         outcome.status === 401 || outcome.status === 403
           ? 'check influxdb.username/password/token'
           : outcome.status === 404
-            ? `check that the ${target} exists${config.api === 'v1' && !config.create_database ? ' (or set influxdb.create_database)' : ''}`
+            ? `check that the ${target} exists${config.create_database ? '' : ' (or set influxdb.create_database)'}`
             : 'check the influxdb section of the configuration';
       deps.log.error(
         fields,
@@ -309,13 +374,8 @@ export function createInfluxWriter(
         return;
       }
       attempt++;
-      if (
-        outcome.kind === 'misconfigured' &&
-        outcome.status === 404 &&
-        config.api === 'v1' &&
-        config.create_database
-      ) {
-        const failed = await createDatabase();
+      if (outcome.kind === 'misconfigured' && outcome.status === 404 && config.create_database) {
+        const failed = await createTarget();
         if (failed === undefined) continue;
       }
       const waitMs = retryDelay(
@@ -448,12 +508,12 @@ export function createInfluxWriter(
       store.migrate('influxdb', INFLUXDB_MIGRATIONS);
       catalog.load();
       running = true;
-      if (config.api === 'v1' && config.create_database) {
-        const failed = await createDatabase().catch((err: Error) => err.message);
+      if (config.create_database) {
+        const failed = await createTarget().catch((err: Error) => err.message);
         if (failed !== undefined)
           deps.log.warn(
-            { event: 'influxdb_create_database_failed', database: config.database, reason: failed },
-            `could not create InfluxDB database ${config.database} at start (${failed}); writes will retry`,
+            { event: 'influxdb_create_database_failed', target, reason: failed },
+            `could not create InfluxDB ${target} at start (${failed}); writes will retry`,
           );
       }
     },
