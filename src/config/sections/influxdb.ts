@@ -22,8 +22,19 @@ export const InfluxdbSection = Type.Optional(
         description:
           "create the target when missing, at start and on a 404: v1 CREATE DATABASE; v2 POST /api/v2/buckets (in `org`, or the token's only organisation)",
       }),
-      batch_lines: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
-      concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+      batch_lines: Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        default: 5000,
+        description: 'lines per write request (a body is also cut at 8 MiB)',
+      }),
+      concurrency: Type.Integer({
+        minimum: 1,
+        maximum: 16,
+        default: 2,
+        description:
+          'write requests in flight at once, across the two spool deliveries the writer works on together',
+      }),
       gzip: Type.Optional(
         Type.Boolean({
           description:
