@@ -132,7 +132,7 @@ export function createDeliveryLoop(
         (r): SpooledBatch => ({
           seq: r.seq,
           firstEntrySeq: r.firstEntrySeq,
-          batch: opts.recent(r.seq) ?? opts.codec.decode(r.payload),
+          batch: opts.recent(r.seq) ?? opts.codec.decode(opts.table.payload(r.seq)),
         }),
       );
     } catch (err) {

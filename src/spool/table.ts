@@ -45,13 +45,13 @@ export interface SpoolState {
   bytes: number;
 }
 
+/** A stored batch without its payload (read separately, and only when it is not in memory). */
 export interface StoredRow {
   seq: number;
   firstEntrySeq: number;
   entries: number;
   bytes: number;
   receivedAt: number;
-  payload: Uint8Array;
 }
 
 /** One batch to append: already encoded. */
@@ -67,6 +67,8 @@ export interface SpoolTable {
   append(rows: readonly RowToAppend[]): { firstSeq: number; lastSeq: number };
   /** Rows with seq > after, in order, up to `maxEntries`/`maxBytes` (always at least one). */
   readAfter(after: number, maxEntries: number, maxBytes: number): StoredRow[];
+  /** The encoded batch of row `seq` (which must exist). */
+  payload(seq: number): Uint8Array;
   progress(consumer: string): number;
   setProgress(consumer: string, seq: number): void;
   /** Deletes every row with seq <= upTo and updates the counters; returns rows deleted. */
@@ -94,9 +96,14 @@ export function createSpoolTable(db: Db): SpoolTable {
        bytes = bytes - @bytes WHERE id = 1`,
   );
   const readAfter = db.prepare(
-    `SELECT seq, first_entry_seq AS firstEntrySeq, entries, bytes, received_at AS receivedAt, payload
+    `SELECT seq, first_entry_seq AS firstEntrySeq, entries, bytes, received_at AS receivedAt
        FROM spool_batches WHERE seq > ? ORDER BY seq LIMIT ?`,
   );
+  // Apart from readAfter: a payload is a blob of hundreds of KB spread over overflow pages, and
+  // consumers that keep up take the batch from memory, so reading it with the row was wasted.
+  const selectPayload = db
+    .prepare('SELECT payload FROM spool_batches WHERE seq = ?')
+    .pluck() as Statement<[number], Uint8Array | undefined>;
   const selectProgress = db.prepare('SELECT seq FROM spool_progress WHERE consumer = ?').pluck();
   const upsertProgress = db.prepare(
     `INSERT INTO spool_progress (consumer, seq) VALUES (?, ?)
@@ -147,6 +154,11 @@ export function createSpoolTable(db: Db): SpoolTable {
         bytes += row.bytes;
       }
       return out;
+    },
+    payload(seq) {
+      const payload = selectPayload.get(seq);
+      if (payload === undefined) throw new Error(`spool row ${seq} is gone`);
+      return payload;
     },
     progress(consumer) {
       return (selectProgress.get(consumer) as number | undefined) ?? 0;
