@@ -30,13 +30,7 @@ import type { SchemaConfig } from '../../config/schema.ts';
 import type { Entry } from '../../core/entry.ts';
 import type { SpooledBatch } from '../../spool/contract.ts';
 import { encodeLine, type FieldScalar, flattenFields } from './encode.ts';
-import {
-  copyShape,
-  createLineEncoder,
-  type LineEncoder,
-  type LineEncoderOptions,
-  type PointShape,
-} from './line-encoder.ts';
+import { createLineEncoder, type LineEncoder, type LineEncoderOptions } from './line-encoder.ts';
 import { pointTimeNs } from './point-time.ts';
 import { compileRoutes, type RouteFn } from './routes.ts';
 
@@ -179,7 +173,7 @@ export interface BatchPoints {
   unencodable: UnencodableEntry[];
 }
 
-/** The structured points of a spooled batch (see `toPoint`); `encodeBatch` is the fast form. */
+/** The structured points of a spooled batch (see `toPoint`); `lineEncoder` is the fast form. */
 export function toPoints(spooled: SpooledBatch, plan: SchemaPlan): BatchPoints {
   const points: EncodedPoint[] = [];
   const unencodable: UnencodableEntry[] = [];
@@ -192,62 +186,17 @@ export function toPoints(spooled: SpooledBatch, plan: SchemaPlan): BatchPoints {
   return { points, unencodable };
 }
 
-/** The lines of a spooled batch, with what the writer needs to know about each. */
-export interface BatchLines {
-  lines: string[];
-  /** The measurement of each line (same index). */
-  measurements: string[];
-  /** Indexes into `lines` of the points `isNovel` picked, ascending... */
-  novelLines: number[];
-  /** ...the index in the batch's entries each of them came from... */
-  novelEntries: number[];
-  /** ...and a copy of its shape. */
-  novelShapes: PointShape[];
-  unencodable: UnencodableEntry[];
-}
-
-/**
- * Encodes a spooled batch into lines. `isNovel` sees each point's shape (measurement, tag and
- * field names) right after its line is made, since the encoder reuses the shape for the next;
- * the points it picks are listed, with a copy of their shape, so their tags and fields can be
- * rebuilt with `toPoint` later.
- */
-export function encodeBatch(
-  spooled: SpooledBatch,
-  encoder: LineEncoder,
-  isNovel?: (shape: PointShape) => boolean,
-): BatchLines {
-  const out: BatchLines = {
-    lines: [],
-    measurements: [],
-    novelLines: [],
-    novelEntries: [],
-    novelShapes: [],
-    unencodable: [],
-  };
-  const { entries } = spooled.batch;
-  for (let i = 0; i < entries.length; i++) {
-    const line = encoder.encode(entries[i]!, spooled.firstEntrySeq + i);
-    if (typeof line !== 'string') {
-      out.unencodable.push(line);
-      continue;
-    }
-    const shape = encoder.shape;
-    if (isNovel?.(shape)) {
-      out.novelLines.push(out.lines.length);
-      out.novelEntries.push(i);
-      out.novelShapes.push(copyShape(shape));
-    }
-    out.lines.push(line);
-    out.measurements.push(encoder.shape.measurement);
-  }
-  return out;
-}
-
 /** The lines of a spooled batch (entries that cannot be written are left out). */
 export function toLines(spooled: SpooledBatch, schema: SchemaConfig | SchemaPlan): string[] {
   const plan = 'route' in schema ? schema : compileSchema(schema);
-  return encodeBatch(spooled, lineEncoder(plan)).lines;
+  const encoder = lineEncoder(plan);
+  const lines: string[] = [];
+  const { entries } = spooled.batch;
+  for (let i = 0; i < entries.length; i++) {
+    const line = encoder.encode(entries[i]!, spooled.firstEntrySeq + i);
+    if (typeof line === 'string') lines.push(line);
+  }
+  return lines;
 }
 
 /** A line encoder for this schema (one per writer: it caches per key and per labels set). */

@@ -5,9 +5,9 @@ import { safeKey } from '../../../src/sinks/influxdb/encode.ts';
 import { createLineEncoder, type LineEncoder } from '../../../src/sinks/influxdb/line-encoder.ts';
 import {
   compileSchema,
-  encodeBatch,
   lineEncoder,
   type SchemaPlan,
+  toLines,
   toPoint,
 } from '../../../src/sinks/influxdb/points.ts';
 import { referenceLine, referenceToPoint } from './reference-encoder.ts';
@@ -255,24 +255,17 @@ describe('line encoder', () => {
     }
   });
 
-  it('lists the points the catalog check picks, with their entry index', () => {
+  it('toLines: the lines of a batch at entry_seq offsets, leaving out what cannot be written', () => {
     const plan = planOf(['level']);
     const entries: Entry[] = [
       { tag: 'a', sec: T, nsec: 0, record: { v: 1 } },
       { tag: '', sec: T, nsec: 0, record: { v: 1 } },
       { tag: 'b', sec: T, nsec: 0, record: { w: 1 } },
     ];
-    const out = encodeBatch(
+    const lines = toLines(
       { seq: 1, firstEntrySeq: 0, batch: { entries, origin: { input: 'forward' }, receivedAt: 0 } },
-      lineEncoder(plan),
-      (shape) => shape.measurement === 'b',
+      plan,
     );
-    expect(out.lines).toEqual([`a v=1 ${T}000000000`, `b w=1 ${T}000000002`]);
-    expect(out.measurements).toEqual(['a', 'b']);
-    expect(out.novelLines).toEqual([1]);
-    expect(out.novelEntries).toEqual([2]);
-    expect(out.unencodable.map((u) => u.reason)).toEqual([
-      'entry has an empty tag: no measurement',
-    ]);
+    expect(lines).toEqual([`a v=1 ${T}000000000`, `b w=1 ${T}000000002`]);
   });
 });

@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../../src/core/entry.ts';
 import { createCatalog } from '../../../src/sinks/influxdb/catalog.ts';
 import { compileSchema } from '../../../src/sinks/influxdb/points.ts';
-import { createInfluxWriter, type InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
+import type { InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
 import type { Db, Store } from '../../../src/store/sqlite.ts';
 import { metricValue, testDeps } from '../../helpers/deps.ts';
 import { type InfluxV2Endpoint, startInfluxV2Endpoint } from '../../helpers/influx-v2-endpoint.ts';
 import { referenceToPoint } from './reference-encoder.ts';
-import { LABELS, SCHEMA, spooledBatch, tempStore, writerConfig } from './writer-fixture.ts';
+import { LABELS, SCHEMA, spooledBatch, startV2Writer, tempStore } from './writer-fixture.ts';
 
 const T = 1_700_000_000;
 const plan = compileSchema(SCHEMA);
@@ -60,13 +60,7 @@ describe('InfluxDB writer catalog', () => {
   });
 
   const start = async (deps = testDeps()) => {
-    writer = createInfluxWriter(
-      writerConfig({ url: endpoint.url, api: 'v2', org: 'acme', bucket: 'logs', token: 'secret' }),
-      SCHEMA,
-      deps,
-      { store },
-    );
-    await writer.start();
+    writer = await startV2Writer(endpoint.url, store, {}, deps);
     return writer;
   };
 

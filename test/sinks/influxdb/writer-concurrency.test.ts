@@ -4,11 +4,10 @@
  * delivery's lines go out as full `batch_lines` bodies.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createInfluxWriter, type InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
+import type { InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
 import type { Store } from '../../../src/store/sqlite.ts';
-import { testDeps } from '../../helpers/deps.ts';
 import { type InfluxV2Endpoint, startInfluxV2Endpoint } from '../../helpers/influx-v2-endpoint.ts';
-import { logEntries, SCHEMA, spooledBatch, tempStore, writerConfig } from './writer-fixture.ts';
+import { logEntries, spooledBatch, startV2Writer, tempStore } from './writer-fixture.ts';
 
 describe('InfluxDB writer with deliveries in flight together', () => {
   let store: Store;
@@ -27,24 +26,8 @@ describe('InfluxDB writer with deliveries in flight together', () => {
   });
 
   /** A v2 writer with `concurrency` 2 and the given body size, against the endpoint double. */
-  const startWriter = async (batchLines: number) => {
-    const w = createInfluxWriter(
-      writerConfig({
-        url: endpoint.url,
-        api: 'v2',
-        org: 'acme',
-        bucket: 'logs',
-        token: 'secret',
-        concurrency: 2,
-        batch_lines: batchLines,
-      }),
-      SCHEMA,
-      testDeps(),
-      { store },
-    );
-    await w.start();
-    return w;
-  };
+  const startWriter = (batchLines: number) =>
+    startV2Writer(endpoint.url, store, { concurrency: 2, batch_lines: batchLines });
 
   it('declares a pipeline and holds concurrent requests to `concurrency` across deliveries', async () => {
     writer = await startWriter(100);

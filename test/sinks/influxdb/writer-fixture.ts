@@ -7,10 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { InfluxdbConfig, SchemaConfig } from '../../../src/config/schema.ts';
+import type { Deps } from '../../../src/core/deps.ts';
 import type { Entry } from '../../../src/core/entry.ts';
+import { createInfluxWriter, type InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
 import type { SpooledBatch } from '../../../src/spool/contract.ts';
 import { createStore, type Store } from '../../../src/store/sqlite.ts';
 import { createLogger } from '../../../src/telemetry/logger.ts';
+import { testDeps } from '../../helpers/deps.ts';
 
 export const SCHEMA: SchemaConfig = { routes: [], tag_keys: ['level', 'status', 'method'] };
 
@@ -89,4 +92,21 @@ export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<bo
   );
   await new Promise((r) => setTimeout(r, ms));
   return settled;
+}
+
+/** A started writer for the v2 endpoint double started with org `acme`, bucket `logs`, token `secret`. */
+export async function startV2Writer(
+  url: string,
+  store: Store,
+  over: Partial<InfluxdbConfig> = {},
+  deps: Deps = testDeps(),
+): Promise<InfluxWriter> {
+  const w = createInfluxWriter(
+    writerConfig({ url, api: 'v2', org: 'acme', bucket: 'logs', token: 'secret', ...over }),
+    SCHEMA,
+    deps,
+    { store },
+  );
+  await w.start();
+  return w;
 }

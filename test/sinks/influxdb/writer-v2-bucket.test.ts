@@ -6,17 +6,16 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InfluxdbConfig } from '../../../src/config/schema.ts';
-import { createInfluxWriter, type InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
+import type { InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
 import type { Store } from '../../../src/store/sqlite.ts';
 import { metricValue, testDeps } from '../../helpers/deps.ts';
 import { type InfluxV2Endpoint, startInfluxV2Endpoint } from '../../helpers/influx-v2-endpoint.ts';
 import {
   capturedLog,
   logEntries,
-  SCHEMA,
   spooledBatch,
+  startV2Writer,
   tempStore,
-  writerConfig,
 } from './writer-fixture.ts';
 
 describe('InfluxDB writer: v2 bucket creation', () => {
@@ -39,20 +38,7 @@ describe('InfluxDB writer: v2 bucket creation', () => {
     over: Partial<InfluxdbConfig> = {},
     deps = testDeps(),
   ) => {
-    writer = createInfluxWriter(
-      writerConfig({
-        url: ep.url,
-        api: 'v2',
-        org: 'acme',
-        bucket: 'logs',
-        token: 'secret',
-        ...over,
-      }),
-      SCHEMA,
-      deps,
-      { store },
-    );
-    await writer.start();
+    writer = await startV2Writer(ep.url, store, over, deps);
     return writer;
   };
   const admin = (ep: InfluxV2Endpoint) =>
