@@ -102,6 +102,10 @@ export function createDeliveryLoop(
 
   /** One offered delivery; `outcome` is set once `deliver` settled. */
   interface Offer {
+    /** Spool seqs of the first and last batch offered. */
+    fromSeq: number;
+    toSeq: number;
+    /** The batches, once decoded (empty when decoding failed). */
     rows: SpooledBatch[];
     delivery: Promise<unknown>;
     settled: Promise<void>;
@@ -110,7 +114,13 @@ export function createDeliveryLoop(
 
   const offer = (rows: SpooledBatch[]): Offer => {
     const delivery = consumer.deliver(rows);
-    const o: Offer = { rows, delivery, settled: Promise.resolve() };
+    const o: Offer = {
+      fromSeq: rows[0]!.seq,
+      toSeq: rows[rows.length - 1]!.seq,
+      rows,
+      delivery,
+      settled: Promise.resolve(),
+    };
     o.settled = delivery.then(
       (result) => {
         o.outcome = { ok: true, result };
@@ -137,10 +147,11 @@ export function createDeliveryLoop(
       );
     } catch (err) {
       // An undecodable row fails like a delivery would: logged, retried after a backoff.
-      const stub = rows.map((r) => ({ seq: r.seq, firstEntrySeq: r.firstEntrySeq }));
       const settled = Promise.resolve();
       return {
-        rows: stub as SpooledBatch[],
+        fromSeq: rows[0]!.seq,
+        toSeq: rows[rows.length - 1]!.seq,
+        rows: [],
         delivery: settled,
         settled,
         outcome: { ok: false, err },
@@ -165,7 +176,7 @@ export function createDeliveryLoop(
         const o = offerAfter(offeredUpTo);
         if (!o) break;
         queue.push(o);
-        offeredUpTo = o.rows[o.rows.length - 1]!.seq;
+        offeredUpTo = o.toSeq;
       }
       const head = queue[0];
       if (!head) {
@@ -217,8 +228,8 @@ export function createDeliveryLoop(
         {
           event: 'spool_delivery_failed',
           consumer: name,
-          fromSeq: head.rows[0]!.seq,
-          toSeq: head.rows[head.rows.length - 1]!.seq,
+          fromSeq: head.fromSeq,
+          toSeq: head.toSeq,
           attempt,
           delayMs,
           err: err instanceof Error ? err.message : String(err),
