@@ -38,17 +38,42 @@ export class MsgpackFormatError extends Error {
 export interface KeyCache {
   bytes: (Uint8Array | undefined)[];
   text: string[];
+  /** Record shapes seen lately, by a hash of their keys' cache slots (see `readMap`). */
+  shapes: (Shape | undefined)[];
+}
+
+/**
+ * A record shape: its keys in order and, once seen twice, a function building such a record
+ * as one object literal. V8 then allocates the object with all its properties in one go and
+ * one hidden class, instead of growing it key by key through megamorphic keyed stores.
+ */
+interface Shape {
+  readonly keys: readonly string[];
+  seen: number;
+  make: ((values: RecordValue[]) => RecordMap) | undefined;
 }
 
 const KEY_CACHE_SLOTS = 4096;
 const KEY_CACHE_MAX_LEN = 24;
+const SHAPE_SLOTS = 1024;
+const SHAPE_MAX_KEYS = 32;
+/**
+ * A shape gets its literal after this many records in a row hit its slot. Streams repeat one
+ * shape thousands of times; a stream built to alternate colliding shapes compiles at most once
+ * per this many records.
+ */
+const SHAPE_COMPILE_AFTER = 16;
 const MAX_DEPTH = 64;
 const SHORT_STRING = 8;
 /** What the UTF-8 decoder puts in place of invalid bytes. */
 const REPLACEMENT_CHAR = '\uFFFD';
 
 export function createKeyCache(): KeyCache {
-  return { bytes: new Array(KEY_CACHE_SLOTS), text: new Array(KEY_CACHE_SLOTS) };
+  return {
+    bytes: new Array(KEY_CACHE_SLOTS),
+    text: new Array(KEY_CACHE_SLOTS),
+    shapes: new Array(SHAPE_SLOTS),
+  };
 }
 
 export const Kind = {
@@ -130,6 +155,11 @@ export class MsgpackReader {
   lastRecordRawSafe = false;
   private readonly view: DataView;
   private readonly bytes: Utf8Buffer;
+  /** Key cache slot of the last key read, or -1 when it did not come from the cache. */
+  private lastKeySlot = -1;
+  /** Per nesting depth, where `readMap` collects a map's keys and values. */
+  private readonly scratchKeys: string[][] = [];
+  private readonly scratchValues: RecordValue[][] = [];
 
   constructor(
     readonly buf: Uint8Array,
@@ -409,24 +439,56 @@ export class MsgpackReader {
   private readMap(depth: number): RecordMap {
     const n = this.tryMapHeader();
     if (n * 2 > this.end - this.pos) throw new MsgpackFormatError('map longer than its frame');
-    const out: RecordMap = {};
+    if (n === 0 || n > SHAPE_MAX_KEYS) {
+      const out: RecordMap = {};
+      for (let i = 0; i < n; i++) this.assign(out, this.readKey(), this.readValue(depth));
+      return out;
+    }
+    // Keys and values go to this depth's scratch arrays first (a nested map uses the next
+    // depth's), so a known shape can build the record in one literal.
+    let keys = this.scratchKeys[depth];
+    let values = this.scratchValues[depth];
+    if (keys === undefined || values === undefined) {
+      keys = this.scratchKeys[depth] = new Array(SHAPE_MAX_KEYS);
+      values = this.scratchValues[depth] = new Array(SHAPE_MAX_KEYS);
+    }
+    let h = n;
+    let cached = true;
     for (let i = 0; i < n; i++) {
-      const key = this.readKey();
-      const value = this.readValue(depth);
-      if (key === '__proto__') {
-        this.rawSafe = false;
-        // Plain assignment would replace the prototype instead of adding a field.
-        Object.defineProperty(out, key, {
-          value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+      keys[i] = this.readKey();
+      if (this.lastKeySlot < 0) cached = false;
+      h = Math.imul(h ^ this.lastKeySlot, 0x9e3779b1);
+      values[i] = this.readValue(depth);
+    }
+    if (cached) {
+      h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+      const slot = (h >>> 22) & (SHAPE_SLOTS - 1);
+      const shape = this.keys.shapes[slot];
+      if (shape !== undefined && sameKeys(shape.keys, keys, n)) {
+        if (shape.make !== undefined) return shape.make(values);
+        if (++shape.seen === SHAPE_COMPILE_AFTER) shape.make = compileShape(shape.keys);
       } else {
-        out[key] = value;
+        this.keys.shapes[slot] = { keys: keys.slice(0, n), seen: 1, make: undefined };
       }
     }
+    const out: RecordMap = {};
+    for (let i = 0; i < n; i++) this.assign(out, keys[i]!, values[i]!);
     return out;
+  }
+
+  private assign(out: RecordMap, key: string, value: RecordValue): void {
+    if (key === '__proto__') {
+      this.rawSafe = false;
+      // Plain assignment would replace the prototype instead of adding a field.
+      Object.defineProperty(out, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      out[key] = value;
+    }
   }
 
   private readKey(): string {
@@ -437,8 +499,11 @@ export class MsgpackReader {
       const start = this.pos + 1;
       this.need(1 + len);
       this.pos = start + len;
-      return len <= KEY_CACHE_MAX_LEN ? this.cachedKey(start, len) : this.utf8(start, start + len);
+      if (len <= KEY_CACHE_MAX_LEN) return this.cachedKey(start, len);
+      this.lastKeySlot = -1;
+      return this.utf8(start, start + len);
     }
+    this.lastKeySlot = -1;
     // Every other key type is not raw-safe: the payload reader refuses non-str keys.
     const start = this.tryRawBytes();
     if (start >= 0) {
@@ -464,12 +529,18 @@ export class MsgpackReader {
           break;
         }
       }
-      if (same) return this.keys.text[slot]!;
+      if (same) {
+        this.lastKeySlot = slot;
+        return this.keys.text[slot]!;
+      }
     }
     const text = this.utf8(start, start + len);
     // Only valid UTF-8 is remembered, so a cache hit never needs the raw-safe check: an
     // invalid key is decoded (and flagged) every time.
-    if (text.indexOf(REPLACEMENT_CHAR) !== -1) return text;
+    if (text.indexOf(REPLACEMENT_CHAR) !== -1) {
+      this.lastKeySlot = -1;
+      return text;
+    }
     // A copy, not `buf.slice`: on a Buffer (the connection's receive buffer) that is a view,
     // the next request overwrites those bytes, and a later key hashing to this slot that
     // matched the new bytes would be read as this text.
@@ -477,6 +548,7 @@ export class MsgpackReader {
     for (let i = 0; i < len; i++) copy[i] = buf[start + i]!;
     this.keys.bytes[slot] = copy;
     this.keys.text[slot] = text;
+    this.lastKeySlot = slot;
     return text;
   }
 
@@ -597,6 +669,24 @@ export class MsgpackReader {
       throw new MsgpackFormatError(`truncated msgpack at offset ${this.pos}`);
     }
   }
+}
+
+function sameKeys(known: readonly string[], keys: readonly string[], n: number): boolean {
+  if (known.length !== n) return false;
+  for (let i = 0; i < n; i++) if (known[i] !== keys[i]) return false;
+  return true;
+}
+
+/**
+ * `v => ({"k0": v[0], "k1": v[1], …})` for a shape's keys. The keys are JSON string literals,
+ * which are valid JavaScript string literals, so no key can break out of its quotes; a shape
+ * with a `__proto__` key never compiles (in a literal it would set the prototype).
+ * Duplicate keys behave as in assignment: the last value wins, in the first key's place.
+ */
+function compileShape(keys: readonly string[]): ((values: RecordValue[]) => RecordMap) | undefined {
+  if (keys.includes('__proto__')) return undefined;
+  const fields = keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ');
+  return new Function('v', `return { ${fields} };`) as (values: RecordValue[]) => RecordMap;
 }
 
 /** Buffer's native UTF-8 slice (present on every Node Buffer, missing from @types/node). */
