@@ -19,7 +19,7 @@
  */
 
 import { execFileSync, fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector/promises';
 import net from 'node:net';
@@ -190,6 +190,7 @@ if (process.env.BENCH_CLIENT) {
   const stopProfile = async (name: string) => {
     if (!inspector || !profileDir) return;
     const { profile } = await inspector.post('Profiler.stop');
+    mkdirSync(profileDir, { recursive: true });
     writeFileSync(join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
   };
 
