@@ -55,7 +55,7 @@ export interface Service {
 }
 
 export function createService(config: Readonly<Config>, deps: Deps): Service {
-  const store = createStore(config.data_dir);
+  const store = createStore(config.data_dir, { backgroundCheckpoints: true, log: deps.log });
   const spool = createSpool(config.spool, deps, store);
 
   // Fleet: registry (+ lifecycle events into the spool as fleet_events), relabel, labeller.

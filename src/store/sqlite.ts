@@ -13,7 +13,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { type Component, component } from '../core/lifecycle.ts';
+import { type Checkpointer, type CheckpointerOptions, startCheckpointer } from './checkpointer.ts';
 
 export type Db = Database.Database;
 
@@ -28,9 +30,20 @@ export interface Store extends Component {
 
 export const STORE_FILE = 'fleetline.sqlite';
 
-export function createStore(dataDir: string, opts: { file?: string } = {}): Store {
+export interface StoreOptions {
+  file?: string;
+  /**
+   * Checkpoint the WAL in a worker thread instead of on the committing connection
+   * (src/store/checkpointer.ts). The service turns it on; tools and most tests do not need it.
+   */
+  backgroundCheckpoints?: boolean | CheckpointerOptions;
+  log?: Logger;
+}
+
+export function createStore(dataDir: string, opts: StoreOptions = {}): Store {
   const path = resolve(join(dataDir, opts.file ?? STORE_FILE));
   let db: Db | undefined;
+  let checkpointer: Checkpointer | undefined;
   const pending: [string, readonly string[]][] = [];
 
   const migrateNow = (d: Db, module: string, migrations: readonly string[]): number => {
@@ -70,11 +83,17 @@ export function createStore(dataDir: string, opts: { file?: string } = {}): Stor
         module TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at INTEGER NOT NULL)`);
       db = d;
       for (const [m, list] of pending.splice(0)) migrateNow(d, m, list);
+      if (opts.backgroundCheckpoints) {
+        const o = opts.backgroundCheckpoints === true ? {} : opts.backgroundCheckpoints;
+        checkpointer = startCheckpointer(d, path, { ...(opts.log ? { log: opts.log } : {}), ...o });
+      }
     },
-    stop() {
+    async stop() {
       if (!db) return;
       const d = db;
       db = undefined;
+      await checkpointer?.stop();
+      checkpointer = undefined;
       try {
         d.pragma('wal_checkpoint(TRUNCATE)');
       } finally {
