@@ -115,6 +115,9 @@ export function startCheckpointer(
     },
     async stop() {
       if (!running) return;
+      // Referenced again: an unreferenced worker's exit would not keep the process alive for
+      // the rest of a shutdown awaiting it (the process would just end mid-stop).
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },
