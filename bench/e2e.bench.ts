@@ -76,18 +76,22 @@ function chunk(conn: number, id: number, baseSec: number): Buffer {
   return Buffer.concat([head, entries, option]);
 }
 
-/** Worker: 4 connections, each sends `chunks` frames one at a time, waiting for each ack. */
+/**
+ * Worker: 4 connections, each sends `chunks` frames one at a time, waiting for each ack.
+ * Resolves with every chunk's ack latency (ms from its write to its ack).
+ */
 async function client(
   port: number,
   chunks: number,
   baseSec: number,
   ready: () => Promise<void>,
-): Promise<void> {
+): Promise<number[]> {
   // Encode everything first: the measurement starts when the parent says go.
   const all = [0, 1, 2, 3].map((conn) =>
     Array.from({ length: chunks }, (_, i) => chunk(conn, i, baseSec)),
   );
   await ready();
+  const latencies: number[] = [];
   await Promise.all(
     [0, 1, 2, 3].map(
       (conn) =>
@@ -97,12 +101,18 @@ async function client(
           const s = net.connect(port, '127.0.0.1');
           let next = 0;
           let got = 0;
-          s.on('connect', () => s.write(frames[next++]!));
+          let sentAt = 0;
+          const send = () => {
+            sentAt = performance.now();
+            s.write(frames[next++]!);
+          };
+          s.on('connect', send);
           s.on('data', (d) => {
             got += d.length;
             while (got >= ackLen) {
               got -= ackLen;
-              if (next < frames.length) s.write(frames[next++]!);
+              latencies.push(performance.now() - sentAt);
+              if (next < frames.length) send();
               else {
                 s.end();
                 return;
@@ -114,6 +124,19 @@ async function client(
         }),
     ),
   );
+  return latencies;
+}
+
+interface AckLatency {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function ackLatency(ms: number[]): AckLatency {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1)! };
 }
 
 if (process.env.BENCH_CLIENT) {
@@ -122,16 +145,17 @@ if (process.env.BENCH_CLIENT) {
     chunks: number;
     baseSec: number;
   };
-  await client(port, chunks, baseSec, () => {
+  const latencies = await client(port, chunks, baseSec, () => {
     process.send!('ready');
     return new Promise<void>((resolve) => process.once('message', () => resolve()));
   });
-  process.send!('done', () => process.exit(0));
+  process.send!({ done: ackLatency(latencies) }, () => process.exit(0));
 } else {
   // The clients run in their own process so the service keeps its core.
-  // Resolves with the wall time from "go" to the last ack, once the client has pre-encoded.
+  // Resolves with the wall time from "go" to the last ack, once the client has pre-encoded,
+  // and the chunks' ack latencies.
   const runClients = (port: number, chunks: number, baseSec: number, onGo: () => void = () => {}) =>
-    new Promise<number>((resolve, reject) => {
+    new Promise<{ ms: number; ack: AckLatency }>((resolve, reject) => {
       const child = fork(fileURLToPath(import.meta.url), [], {
         execArgv: ['--import', 'tsx'],
         env: { ...process.env, BENCH_CLIENT: JSON.stringify({ port, chunks, baseSec }) },
@@ -142,7 +166,8 @@ if (process.env.BENCH_CLIENT) {
           onGo();
           t0 = performance.now();
           child.send('go');
-        } else if (m === 'done') resolve(performance.now() - t0);
+        } else if (typeof m === 'object' && m !== null && 'done' in m)
+          resolve({ ms: performance.now() - t0, ack: (m as { done: AckLatency }).done });
       });
       child.on('exit', (code) => code !== 0 && reject(new Error(`client exited ${code}`)));
       child.on('error', reject);
@@ -206,7 +231,7 @@ if (process.env.BENCH_CLIENT) {
     await startAll(svc.components);
     await runClients(svc.forward!.port(), 5, baseSec - 600); // warm-up (registers the instances)
     let c0 = process.cpuUsage();
-    const ms = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
+    const { ms, ack } = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
       startProfile();
       c0 = process.cpuUsage();
     });
@@ -217,6 +242,10 @@ if (process.env.BENCH_CLIENT) {
         .toLocaleString('en-US')
         .padStart(10)} records/s wall` +
         `  (service CPU ${(((cpu.user + cpu.system) / 1000 / ms) * 100).toFixed(0)}% of wall; ${Math.round(total / ((cpu.user + cpu.system) / 1e6)).toLocaleString('en-US')} records per service CPU-second; clients excluded)`,
+    );
+    const f = (x: number) => x.toFixed(1);
+    console.log(
+      `ack latency per chunk        p50 ${f(ack.p50)} ms, p99 ${f(ack.p99)} ms, max ${f(ack.max)} ms`,
     );
     await stopAll(svc.components);
   }
@@ -316,7 +345,7 @@ if (process.env.BENCH_CLIENT) {
       let f0 = 0;
       let s0 = 0;
       let j0 = 0;
-      const ackedMs = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
+      const { ms: ackedMs } = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
         s0 = selfCpuMs();
         j0 = influxdCpuMs();
         startProfile();
