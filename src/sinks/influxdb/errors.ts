@@ -4,8 +4,10 @@
  *
  * - `written`: 2xx. (1.x answers 204; 3.x may answer 201 for a partial success it accepted.)
  * - `rejected`: the server refused lines of this body for good (400 in InfluxDB's words for bad
- *   data: parse error, field type conflict, cardinality limit; 413: body too large). The valid lines of a 400 body *are*
- *   stored, but the server does not say which ones failed, so the writer bisects.
+ *   data: parse error, field type conflict, cardinality limit; 2.x answers a field type conflict
+ *   or other partial write with 422 "unprocessable entity"; 413: body too large). The valid lines
+ *   of such a body *are* stored, but the server does not say which ones failed, so the writer
+ *   bisects.
  * - `misconfigured`: 401/403 (credentials), 404 (database/bucket not found), a 400 that is not
  *   InfluxDB's data error, and other 4xx that are about the request, not the data. The data is fine: retry with backoff and say loudly
  *   what to fix.
@@ -69,7 +71,9 @@ export function classifyResponse(
   // Only a 400 that reads like InfluxDB judging the *data* may dead-letter lines. A 400 from
   // something else (a proxy, a wrong URL) would otherwise bisect every body down to single lines
   // and dead-letter all of them; treat it as a configuration problem and keep the data.
-  if (status === 400)
+  // InfluxDB 2.x says 422 where 1.x says 400 for a partial write (field type conflict): retrying
+  // such a body as "misconfigured" would repeat it forever and hold up every later delivery.
+  if (status === 400 || status === 422)
     return DATA_ERROR.test(message)
       ? { kind: 'rejected', status, message }
       : { kind: 'misconfigured', status, message };

@@ -35,6 +35,16 @@ describe('InfluxDB write response classification', () => {
     expect(classifyResponse(400, body, {}, 0).kind).toBe(kind);
   });
 
+  it.each([
+    [
+      '{"code":"unprocessable entity","message":"failure writing points to database: partial write: field type conflict: input field \\"v\\" on measurement \\"m\\" is type string, already exists as type float dropped=1"}',
+      'rejected',
+    ],
+    ['{"code":"unprocessable entity","message":"some other reason"}', 'misconfigured'],
+  ])('classifies a 422 (InfluxDB 2.x partial write) with body %s as %s', (body, kind) => {
+    expect(classifyResponse(422, body, {}, 0).kind).toBe(kind);
+  });
+
   it('reads the message from v1 JSON, v2 JSON, plain text or the X-Influxdb-Error header', () => {
     expect(serverMessage('{"error":"partial write: x dropped=1"}\n')).toBe(
       'partial write: x dropped=1',
