@@ -441,7 +441,7 @@ export class MsgpackReader {
     if (n * 2 > this.end - this.pos) throw new MsgpackFormatError('map longer than its frame');
     if (n === 0 || n > SHAPE_MAX_KEYS) {
       const out: RecordMap = {};
-      for (let i = 0; i < n; i++) this.assign(out, this.readKey(), this.readValue(depth));
+      for (let i = 0; i < n; i++) this.assign(out, this.readKey(depth), this.readValue(depth));
       return out;
     }
     // Keys and values go to this depth's scratch arrays first (a nested map uses the next
@@ -455,7 +455,7 @@ export class MsgpackReader {
     let h = n;
     let cached = true;
     for (let i = 0; i < n; i++) {
-      keys[i] = this.readKey();
+      keys[i] = this.readKey(depth);
       if (this.lastKeySlot < 0) cached = false;
       h = Math.imul(h ^ this.lastKeySlot, 0x9e3779b1);
       values[i] = this.readValue(depth);
@@ -491,7 +491,12 @@ export class MsgpackReader {
     }
   }
 
-  private readKey(): string {
+  /**
+   * Reads a key of the map at `depth`. A key that is not a str is read as a value of that map,
+   * nested maps included: those then take the next depth's scratch arrays, as a value would,
+   * never this map's own, which still hold its keys and values.
+   */
+  private readKey(depth: number): string {
     this.need(1);
     const b = this.buf[this.pos]!;
     if (b >= 0xa0 && b <= 0xbf) {
@@ -511,7 +516,7 @@ export class MsgpackReader {
       return this.utf8(start, this.lastEnd);
     }
     this.rawSafe = false;
-    const v = this.readValue(MAX_DEPTH - 1);
+    const v = this.readValue(depth);
     return typeof v === 'string' ? v : stringifyKey(v);
   }
 
