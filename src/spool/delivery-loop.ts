@@ -59,7 +59,11 @@ export function createDeliveryLoop(
   // Once set, a late-settling delivery must not touch the database (the store may be closed).
   let abandoned = false;
   let running: Promise<void> | undefined;
+  // Ends a wait for new batches: `wake()` (a commit) or `stop()`.
   let wakeUp: (() => void) | undefined;
+  // Ends the backoff after a failure: only `stop()`. New commits must not, or a consumer whose
+  // sink is down would be retried at the commit rate instead of backing off.
+  let endBackoff: (() => void) | undefined;
   let pendingWake = false;
 
   const sleep = (ms: number) =>
@@ -67,10 +71,10 @@ export function createDeliveryLoop(
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
-        wakeUp = undefined;
+        endBackoff = undefined;
         resolve();
       }
-      wakeUp = done;
+      endBackoff = done;
     });
 
   const waitForWake = () =>
@@ -268,6 +272,7 @@ export function createDeliveryLoop(
     async stop(timeoutMs) {
       stopping = true;
       wakeUp?.();
+      endBackoff?.();
       if (!running) return;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
