@@ -28,7 +28,12 @@ import type { Store } from '../../store/sqlite.ts';
 import { counter, histogram } from '../../telemetry/metrics.ts';
 import { createCatalog } from './catalog.ts';
 import { createDeadLetters, type DeadLetter } from './dead-letters.ts';
-import { classifyResponse, InfluxWriterStoppedError, type WriteOutcome } from './errors.ts';
+import {
+  classifyResponse,
+  InfluxWriterStoppedError,
+  serverMessage,
+  type WriteOutcome,
+} from './errors.ts';
 import { gzipBodies } from './gzip-default.ts';
 import { createPoster, RequestTimeoutError } from './http-post.ts';
 import { LineBody, type Span } from './line-body.ts';
@@ -61,6 +66,19 @@ export interface InfluxWriterOptions {
   store: Store;
   /** [0, 1) source for retry jitter; tests pin it. */
   random?: () => number;
+}
+
+/** The first statement error of a `/query` answer (`{"results":[{"error"}]}`), if any. */
+function statementError(body: string): string | undefined {
+  try {
+    const json = JSON.parse(body) as { error?: unknown; results?: { error?: unknown }[] };
+    if (typeof json.error === 'string') return json.error;
+    if (!Array.isArray(json.results)) return undefined;
+    for (const r of json.results) if (typeof r?.error === 'string') return r.error;
+  } catch {
+    // not JSON: nothing says the statement failed
+  }
+  return undefined;
 }
 
 export function createInfluxWriter(
@@ -202,23 +220,36 @@ export function createInfluxWriter(
     }
   };
 
-  /** v1: CREATE DATABASE (idempotent on the server). Returns an error text or undefined. */
+  /**
+   * v1: CREATE DATABASE (idempotent on the server). Returns an error text or undefined. `/query`
+   * answers 200 even when the statement failed, with the error in `results[].error` (InfluxDB
+   * 2.x's v1 API says `not implemented: CREATE DATABASE`): only a 2xx without one is success.
+   */
   const createDatabase = async (): Promise<string | undefined> => {
     const q = `CREATE DATABASE "${config.database.replace(/["\\]/g, (c) => `\\${c}`)}"`;
-    const outcome = await post(
-      new URL('query', base),
-      { 'content-type': 'application/x-www-form-urlencoded' },
-      Buffer.from(new URLSearchParams({ q }).toString()),
-    );
-    if (outcome.kind === 'written') {
-      m.created.inc();
-      deps.log.info(
-        { event: 'influxdb_database_created', database: config.database },
-        `created InfluxDB database ${config.database}`,
+    let res: { status: number; body: string };
+    try {
+      res = await poster.post(
+        new URL('query', base),
+        { 'content-type': 'application/x-www-form-urlencoded', ...authHeader },
+        Buffer.from(new URLSearchParams({ q }).toString()),
+        stopController.signal,
       );
-      return undefined;
+    } catch (err) {
+      if (stopController.signal.aborted) throw new InfluxWriterStoppedError();
+      const e = err as Error & { code?: string };
+      return e instanceof RequestTimeoutError ? e.message : (e.code ?? e.message);
     }
-    return `${outcome.status} ${outcome.message}`;
+    if (res.status < 200 || res.status >= 300)
+      return `${res.status} ${serverMessage(res.body) || `HTTP ${res.status}`}`;
+    const failed = statementError(res.body);
+    if (failed !== undefined) return `${res.status} ${failed}`;
+    m.created.inc();
+    deps.log.info(
+      { event: 'influxdb_database_created', database: config.database },
+      `created InfluxDB database ${config.database}`,
+    );
+    return undefined;
   };
 
   /**
@@ -335,6 +366,7 @@ export function createInfluxWriter(
     bisecting: boolean,
   ): Promise<void> => {
     let attempt = 0;
+    let retriedAfterCreate = false;
     for (;;) {
       if (stopController.signal.aborted) throw new InfluxWriterStoppedError();
       const [body, headers] = await bodyOf(lines.bytes(span));
@@ -376,7 +408,13 @@ export function createInfluxWriter(
       attempt++;
       if (outcome.kind === 'misconfigured' && outcome.status === 404 && config.create_database) {
         const failed = await createTarget();
-        if (failed === undefined) continue;
+        // Write again at once after creating the target, but only once: if the write still
+        // finds nothing, creating "succeeded" without helping, and retrying without a delay
+        // would loop as fast as the server answers.
+        if (failed === undefined && !retriedAfterCreate) {
+          retriedAfterCreate = true;
+          continue;
+        }
       }
       const waitMs = retryDelay(
         attempt,

@@ -7,14 +7,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
+import { createInfluxWriter, type InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
 import type { Store } from '../../../src/store/sqlite.ts';
+import { metricValue, testDeps } from '../../helpers/deps.ts';
 import {
+  capturedLog,
   logEntries,
+  SCHEMA,
   settlesWithin,
   spooledBatch,
   startV2Writer,
   tempStore,
+  writerConfig,
 } from './writer-fixture.ts';
 
 interface Answer {
@@ -22,9 +26,9 @@ interface Answer {
   json?: object;
 }
 
-/** A `/api/v2/write` endpoint whose answer to each body is `answer(lines)`. */
-async function scriptedServer(answer: (lines: string[]) => Answer) {
-  const bodies: string[][] = [];
+/** An InfluxDB-shaped server whose answer to each request is `answer(lines, path)`. */
+async function scriptedServer(answer: (lines: string[], path: string) => Answer) {
+  const bodies: { path: string; lines: string[] }[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -32,8 +36,9 @@ async function scriptedServer(answer: (lines: string[]) => Answer) {
       let raw = Buffer.concat(chunks);
       if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
       const lines = raw.toString('utf8').split('\n');
-      bodies.push(lines);
-      const a = answer(lines);
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      bodies.push({ path, lines });
+      const a = answer(lines, path);
       res.writeHead(a.status, a.json ? { 'content-type': 'application/json' } : {});
       res.end(a.json ? JSON.stringify(a.json) : undefined);
     });
@@ -50,7 +55,7 @@ async function scriptedServer(answer: (lines: string[]) => Answer) {
   };
 }
 
-describe('InfluxDB writer: refused lines', () => {
+describe('InfluxDB writer: refused lines and a missing database', () => {
   let store: Store;
   let cleanup: () => Promise<void>;
   let server: Awaited<ReturnType<typeof scriptedServer>> | undefined;
@@ -83,11 +88,78 @@ describe('InfluxDB writer: refused lines', () => {
     );
     writer = await startV2Writer(server.url, store, { create_database: false });
     const done = writer.deliver([spooledBatch(logEntries(16), 1, 0)]);
-    expect(await settlesWithin(done, 3000)).toBe(true);
+    expect(await settlesWithin(done, 1000)).toBe(true);
     await done;
     const dead = writer.deadLetters();
     expect(dead).toHaveLength(1);
     expect(dead[0]!.line).toContain(`msg="${bad}"`);
     expect(dead[0]!.reason).toContain('field type conflict');
+  });
+
+  it('backs off when CREATE DATABASE answers 200 with a statement error (InfluxDB 2.x v1 API) and says it failed', async () => {
+    // InfluxDB 2.x's v1 /query answers CREATE DATABASE with 200 and a per-statement error; the
+    // write keeps answering 404 until someone maps the database to a bucket.
+    server = await scriptedServer((_lines, path) =>
+      path === '/query'
+        ? {
+            status: 200,
+            json: { results: [{ statement_id: 0, error: 'not implemented: CREATE DATABASE' }] },
+          }
+        : { status: 404, json: { code: 'not found', message: 'database not found: "fleetline"' } },
+    );
+    const { log, lines } = capturedLog();
+    const deps = testDeps({ log });
+    writer = createInfluxWriter(
+      writerConfig({ url: server.url, create_database: true, concurrency: 1 }),
+      SCHEMA,
+      deps,
+      { store },
+    );
+    await writer.start();
+    const done = writer.deliver([spooledBatch(logEntries(4), 1, 0)]);
+    done.catch(() => {});
+    await new Promise((r) => setTimeout(r, 600));
+    const writes = server.bodies.filter((b) => b.path === '/write').length;
+    // min_retry_delay 50 ms, max 500 ms: a handful of attempts in 600 ms, not one per round trip.
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThan(15);
+    expect(await metricValue(deps, 'fleetline_influxdb_database_created_total')).toBe(0);
+    expect(lines.filter((l) => l.event === 'influxdb_database_created')).toEqual([]);
+    expect(
+      lines.some(
+        (l) =>
+          l.event === 'influxdb_create_database_failed' &&
+          String(l.reason).includes('not implemented: CREATE DATABASE'),
+      ),
+    ).toBe(true);
+    await writer.stop();
+    await expect(done).rejects.toThrow(/not running/);
+  });
+
+  it('writes again at once after creating the database, but backs off if the write still answers 404', async () => {
+    // The create succeeds, yet the write keeps finding nothing (a proxy sending /query and
+    // /write to different servers, a v2 bucket the token cannot see): that must not become a
+    // loop as fast as the server answers.
+    server = await scriptedServer((_lines, path) =>
+      path === '/query'
+        ? { status: 200, json: { results: [{ statement_id: 0 }] } }
+        : { status: 404, json: { error: 'database not found: "fleetline"' } },
+    );
+    writer = createInfluxWriter(
+      writerConfig({ url: server.url, create_database: true, concurrency: 1 }),
+      SCHEMA,
+      testDeps(),
+      { store },
+    );
+    await writer.start();
+    const done = writer.deliver([spooledBatch(logEntries(4), 1, 0)]);
+    done.catch(() => {});
+    await new Promise((r) => setTimeout(r, 600));
+    const paths = server.bodies.map((b) => b.path);
+    // The first 404 is followed by CREATE DATABASE and an immediate second write.
+    expect(paths.slice(0, 4)).toEqual(['/query', '/write', '/query', '/write']);
+    expect(paths.filter((p) => p === '/write').length).toBeLessThan(15);
+    await writer.stop();
+    await expect(done).rejects.toThrow(/not running/);
   });
 });
