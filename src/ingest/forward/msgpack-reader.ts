@@ -700,7 +700,9 @@ type Utf8Buffer = Buffer & { utf8Slice(start: number, end: number): string };
 function isoTime(sec: number, nsec: number): string {
   const ms = sec * 1000;
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return `${sec}.${nsec}`;
-  const base = new Date(ms).toISOString().slice(0, 19);
+  // Drop the ".mmmZ" end: before it a year outside 0000–9999 has six digits and a sign.
+  const iso = new Date(ms).toISOString();
+  const base = iso.slice(0, iso.length - 5);
   return `${base}.${String(nsec % 1_000_000_000).padStart(9, '0')}Z`;
 }
 
