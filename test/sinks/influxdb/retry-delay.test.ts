@@ -18,4 +18,13 @@ describe('retry delay', () => {
     expect(retryDelay(1, opts(0.5), 700)).toBe(735);
     expect(retryDelay(1, opts(0), 60_000)).toBe(1000);
   });
+
+  it('never retries sooner than the first backoff step, whatever Retry-After says', () => {
+    // `Retry-After: 0` (or an HTTP date in the past) from a proxy answering every request so
+    // would otherwise make the writer send back to back as fast as the answers come.
+    expect(retryDelay(1, opts(0), 0)).toBe(50);
+    expect(retryDelay(7, opts(0.5), 0)).toBe(50);
+    expect(retryDelay(1, opts(0), 20)).toBe(50);
+    expect(retryDelay(1, opts(0), 80)).toBe(80);
+  });
 });
