@@ -10,6 +10,9 @@
  * - `Uint8Array` (any ArrayBuffer view) is `bin`; object keys whose value is `undefined` are left
  *   out;
  * - a map key `__proto__` is refused with `InvalidInputError` (the decoder would refuse it);
+ * - so are arrays and maps nested more than `MAX_NESTING` levels inside a value: the payload
+ *   reader recurses per level and needs more stack for it than this writer, so a deep enough
+ *   record would be stored (and acknowledged) but never read back;
  * - strings are UTF-8 with an ASCII fast path; a lone UTF-16 surrogate (possible only from a JSON
  *   `\uD800` escape) is written as U+FFFD, as any UTF-8 encoder does.
  *
@@ -31,6 +34,12 @@ const KEY_CACHE_MAX_LEN = 32;
 const NATIVE_COPY = 64;
 /** The same for a whole remembered array (encoded labels, keys, repeated strings). */
 const NATIVE_COPY_WHOLE = 32;
+/**
+ * Deepest nesting of arrays and maps inside a value (a record's own map not counted). Far
+ * beyond real records and the Forward input's 64 levels, far below what overflows the stack
+ * (thousands of levels).
+ */
+export const MAX_NESTING = 256;
 
 type NativeBuffer = Buffer & { utf8Write(s: string, offset: number): number };
 
@@ -47,11 +56,14 @@ export class MsgpackWriter {
   private readonly frozen = new WeakMap<object, Uint8Array>();
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   private pos = 0;
+  /** Arrays and maps `value` is inside of (reset with the buffer: a throw leaves it raised). */
+  private depth = 0;
   /** `buf.byteLength`, as a plain field: `ensure` reads it for every value written. */
   private cap = this.buf.byteLength;
 
   reset(): void {
     this.pos = 0;
+    this.depth = 0;
   }
 
   /** A copy of what was written since `reset()`. */
@@ -285,15 +297,26 @@ export class MsgpackWriter {
         if (v === null) {
           this.ensure(1);
           this.buf[this.pos++] = 0xc0;
-        } else if (Array.isArray(v)) {
-          this.arrayHeader(v.length);
-          for (const item of v) this.value(item);
-        } else if (ArrayBuffer.isView(v)) this.binary(v);
-        else this.map(v as Record<string, unknown>);
+        } else if (Array.isArray(v)) this.nested(v);
+        else if (ArrayBuffer.isView(v)) this.binary(v);
+        else this.nested(v as Record<string, unknown>);
         return;
       default:
         throw new TypeError(`cannot store a ${typeof v} in the spool`);
     }
+  }
+
+  /** An array or map inside a value, refused beyond `MAX_NESTING` levels. */
+  private nested(v: unknown[] | Record<string, unknown>): void {
+    if (++this.depth > MAX_NESTING)
+      throw new InvalidInputError(
+        `a record nests arrays and maps more than ${MAX_NESTING} levels deep`,
+      );
+    if (Array.isArray(v)) {
+      this.arrayHeader(v.length);
+      for (const item of v) this.value(item);
+    } else this.map(v);
+    this.depth--;
   }
 
   /**

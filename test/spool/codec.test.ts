@@ -1,9 +1,10 @@
 import { Decoder, ExtensionCodec, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import type { Batch, RecordMap } from '../../src/core/entry.ts';
+import type { Batch, RecordMap, RecordValue } from '../../src/core/entry.ts';
+import { InvalidInputError } from '../../src/core/errors.ts';
 import { rememberRawRecords } from '../../src/core/raw-record.ts';
 import { createBatchCodec } from '../../src/spool/codec.ts';
-import { BIGINT_EXT_TYPE } from '../../src/spool/msgpack-writer.ts';
+import { BIGINT_EXT_TYPE, MAX_NESTING } from '../../src/spool/msgpack-writer.ts';
 import { readPayload } from '../../src/spool/payload-reader.ts';
 import { accessLogBatch } from '../helpers/spool-fixtures.ts';
 
@@ -121,5 +122,34 @@ describe('spool codec', () => {
       codec.encode({ ...batch, entries: [{ ...batch.entries[1]!, record: changed }] }),
     );
     expect(back.entries[0]!.record).toEqual(changed);
+  });
+
+  it('refuses a record nested deeper than a payload can be read back, as invalid input', () => {
+    // A JSON body nests 20,000 levels in 40 KB (JSON.parse takes it). Such a record used to be
+    // stored and acknowledged, or not, depending on the stack left: at a few thousand levels the
+    // writer still got through and the reader (more stack per level) did not, leaving a row no
+    // consumer could ever read, retried forever at the head of the spool.
+    const nest = (depth: number, wrap: (v: RecordValue) => RecordValue) => {
+      let v: RecordValue = 1;
+      for (let i = 0; i < depth; i++) v = wrap(v);
+      return v;
+    };
+    const batchOf = (x: RecordValue): Batch => ({
+      origin: { input: 'http-fluentd' },
+      receivedAt: 1,
+      entries: [{ tag: 't', sec: 1, nsec: 0, record: { x } }],
+    });
+    for (const depth of [3_000, 5_000, 20_000])
+      for (const wrap of [(v: RecordValue) => ({ a: v }), (v: RecordValue) => [v]])
+        expect(() => codec.encode(batchOf(nest(depth, wrap)))).toThrow(InvalidInputError);
+    // Up to the limit, far beyond what the Forward input accepts (64 levels), it round-trips.
+    const deep = batchOf(nest(MAX_NESTING / 2, (v) => [{ a: v }]));
+    expect(codec.decode(codec.encode(deep))).toEqual(deep);
+    expect(() => codec.encode(batchOf(nest(MAX_NESTING + 1, (v) => [v])))).toThrow(
+      InvalidInputError,
+    );
+    // A refused batch leaves the codec fine for the next one.
+    const ok = accessLogBatch(3, 1);
+    expect(codec.decode(codec.encode(ok))).toEqual(ok);
   });
 });

@@ -250,6 +250,14 @@ describe('spool', () => {
     expect(h.spool.stats().batches).toBe(0);
   });
 
+  it('rejects a record nested too deep to be read back as invalid input, storing nothing', async () => {
+    h = await openSpool([]);
+    const batch = accessLogBatch(2, 0);
+    batch.entries[1]!.record = JSON.parse(`{"x": ${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    await expect(h.spool.consume(batch)).rejects.toBeInstanceOf(InvalidInputError);
+    expect(h.spool.stats().batches).toBe(0);
+  });
+
   it('refuses to register a consumer twice or after start', async () => {
     h = await openSpool([recordingSpoolConsumer('influxdb')]);
     expect(() => h!.spool.register(recordingSpoolConsumer('late'))).toThrow(/before start/);
