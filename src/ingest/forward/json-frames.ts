@@ -33,6 +33,14 @@ export function createJsonScanner(maxFrameBytes: number): FrameScanner {
     frameStart: () => start,
     scan(buf, end) {
       for (; pos < end; pos++) {
+        // Checked for every byte, whitespace ahead of a request too: it is buffered all the same.
+        if (pos - start >= maxFrameBytes) {
+          throw new ForwardDecodeError(
+            'frame_too_large',
+            `JSON request exceeds max_frame_bytes ${maxFrameBytes}`,
+            false,
+          );
+        }
         const c = buf[pos]!;
         if (!begun) {
           if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
@@ -57,13 +65,6 @@ export function createJsonScanner(maxFrameBytes: number): FrameScanner {
             pos++;
             return pos;
           }
-        }
-        if (pos - start >= maxFrameBytes) {
-          throw new ForwardDecodeError(
-            'frame_too_large',
-            `JSON request exceeds max_frame_bytes ${maxFrameBytes}`,
-            false,
-          );
         }
       }
       return -1;
