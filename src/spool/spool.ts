@@ -50,6 +50,8 @@ import { createSpoolTelemetry, type SpoolStatsDetail } from './telemetry.ts';
 
 /** Pending bytes above which a commit is not worth delaying any longer. */
 const COMMIT_NOW_BYTES = 8 * 1024 * 1024;
+/** The memory cache holds at most this fraction of `max_bytes` (encoded): 64 MiB by default. */
+const RECENT_SHARE_OF_MAX_BYTES = 16;
 
 export interface DurableSpool extends Spool, Component {
   /** Adds a consumer; only before `start()`. Names must be unique and stable across restarts. */
@@ -98,16 +100,22 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
   let wakeScheduled: NodeJS.Immediate | undefined;
   // Recently committed batches as handed to consume(), by seq, so that consumers keeping up
   // get them without decoding (decoding costs more than encoding). Insertion order is seq
-  // order; bounded by entries; a consumer that falls behind decodes from the table instead.
-  const recent = new Map<number, Batch>();
+  // order; a consumer that falls behind decodes from the table instead. Bounded by entries
+  // and by encoded bytes: an entry count alone would let a consumer's outage keep up to the
+  // whole spool (max_bytes) on the heap when records are large.
+  const recent = new Map<number, { batch: Batch; bytes: number }>();
   let recentEntries = 0;
+  let recentBytes = 0;
   const recentMaxEntries = config.memory_cache_entries;
+  const recentMaxBytes = Math.floor(config.max_bytes / RECENT_SHARE_OF_MAX_BYTES);
 
   const forgetRecent = (upToSeq: number) => {
-    for (const [seq, batch] of recent) {
-      if (seq > upToSeq && recentEntries <= recentMaxEntries) return;
+    for (const [seq, r] of recent) {
+      if (seq > upToSeq && recentEntries <= recentMaxEntries && recentBytes <= recentMaxBytes)
+        return;
       recent.delete(seq);
-      recentEntries -= batch.entries.length;
+      recentEntries -= r.batch.entries.length;
+      recentBytes -= r.bytes;
     }
   };
 
@@ -174,8 +182,10 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
       const { firstSeq } = db.transaction(() => t.append(items))();
       if (recentMaxEntries > 0) {
         for (let i = 0; i < items.length; i++) {
-          recent.set(firstSeq + i, items[i]!.batch);
-          recentEntries += items[i]!.entries;
+          const item = items[i]!;
+          recent.set(firstSeq + i, { batch: item.batch, bytes: item.payload.byteLength });
+          recentEntries += item.entries;
+          recentBytes += item.payload.byteLength;
         }
         forgetRecent(deletedUpTo);
       }
@@ -258,7 +268,7 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
               maxEntries: config.delivery_max_entries,
               maxBytes: config.delivery_max_bytes,
               telemetry,
-              recent: (seq) => recent.get(seq),
+              recent: (seq) => recent.get(seq)?.batch,
               onConfirm,
               afterConfirm,
             },
@@ -306,6 +316,7 @@ export function createSpool(config: SpoolConfig, deps: Deps, store: Store): Dura
       wakeScheduled = undefined;
       recent.clear();
       recentEntries = 0;
+      recentBytes = 0;
       started = false;
     },
   });

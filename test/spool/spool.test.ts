@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Batch } from '../../src/core/entry.ts';
 import { InvalidInputError } from '../../src/core/errors.ts';
 import type { Db } from '../../src/store/sqlite.ts';
 import { metricValue } from '../helpers/deps.ts';
@@ -195,6 +196,26 @@ describe('spool', () => {
     expect(all[3]!.batch).toBe(later[2]);
     expect(all[2]!.batch).not.toBe(later[1]);
     expect(all[2]!.batch).toEqual(later[1]);
+  });
+
+  it('bounds the memory cache by bytes too (a sixteenth of max_bytes), not only by entries', async () => {
+    const c = recordingSpoolConsumer('influxdb');
+    // 16 MiB spool: at most 1 MiB of batches in memory, whatever memory_cache_entries says.
+    h = await openSpool([c], { max_bytes: 16 * 1024 * 1024, memory_cache_entries: 100_000 });
+    const big = (i: number): Batch => ({
+      origin: { input: 'http-fluentd' },
+      receivedAt: Date.now(),
+      entries: [{ tag: 't', sec: 1, nsec: 0, record: { msg: `${i}`.padEnd(256 * 1024, 'x') } }],
+    });
+    c.stall();
+    const sent = Array.from({ length: 9 }, (_, i) => big(i));
+    for (const b of sent) await h.spool.consume(b);
+    c.release();
+    const all = await c.waitForConfirmed(9);
+    expect(all.map((b) => b.batch)).toEqual(sent);
+    // sent[0] was offered at once; of the other 2 MiB only the newest ~1 MiB stayed in memory.
+    const fromMemory = all.filter((b, i) => b.batch === sent[i]).map((b) => b.seq);
+    expect(fromMemory).toEqual([1, 7, 8, 9]);
   });
 
   it('works with the memory cache switched off', async () => {
