@@ -13,7 +13,8 @@
  *
  * Bisecting a 400: InfluxDB stores the valid lines of a rejected body and drops the bad ones
  * without saying which; re-sending halves is safe (re-writing a stored point changes nothing)
- * and finds exactly the refused lines in O(bad × log n) requests.
+ * and finds exactly the refused lines in O(bad × log n) requests. A span whose refusal says
+ * `dropped=` its size is dead-lettered whole without splitting it further.
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCb, constants as zlibConstants } from 'node:zlib';
@@ -66,6 +67,16 @@ export interface InfluxWriterOptions {
   store: Store;
   /** [0, 1) source for retry jitter; tests pin it. */
   random?: () => number;
+}
+
+/**
+ * Whether a refusal says the server dropped all `n` points of the body: 1.x and 2.x end a
+ * partial write's message with ` dropped=N` (points refused at write time; lines that did not
+ * parse are not counted, so a body with those never matches and is bisected as before).
+ */
+function droppedAll(message: string, n: number): boolean {
+  const m = / dropped=(\d+)$/.exec(message.trimEnd());
+  return m !== null && Number(m[1]) === n;
 }
 
 /** The first statement error of a `/query` answer (`{"results":[{"error"}]}`), if any. */
@@ -384,20 +395,24 @@ export function createInfluxWriter(
         return;
       }
       if (outcome.kind === 'rejected') {
-        if (span.hi - span.lo === 1) {
-          rejected.add(span.lo);
-          const measurement = lines.measurement(span.lo);
-          dead.add(lines.line(span.lo), measurement, outcome.message, deps.clock.now());
-          m.deadLetters.inc({ measurement });
-          deps.log.warn(
-            {
-              event: 'influxdb_line_dead_lettered',
-              status: outcome.status,
-              measurement,
-              reason: outcome.message,
-            },
-            'InfluxDB refused a line for good; moved to the dead-letter table',
-          );
+        // One line, or a span the server says it dropped every point of (a field whose type
+        // changed refuses whole bodies; bisecting those would cost two requests per line).
+        if (span.hi - span.lo === 1 || droppedAll(outcome.message, span.hi - span.lo)) {
+          for (let i = span.lo; i < span.hi; i++) {
+            rejected.add(i);
+            const measurement = lines.measurement(i);
+            dead.add(lines.line(i), measurement, outcome.message, deps.clock.now());
+            m.deadLetters.inc({ measurement });
+            deps.log.warn(
+              {
+                event: 'influxdb_line_dead_lettered',
+                status: outcome.status,
+                measurement,
+                reason: outcome.message,
+              },
+              'InfluxDB refused a line for good; moved to the dead-letter table',
+            );
+          }
           return;
         }
         const mid = span.lo + Math.ceil((span.hi - span.lo) / 2);

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createInfluxWriter, type InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
 import type { Store } from '../../../src/store/sqlite.ts';
 import { metricValue, testDeps } from '../../helpers/deps.ts';
+import { freshDatabase, influxUrl } from '../../helpers/influxdb.ts';
 import {
   capturedLog,
   logEntries,
@@ -161,5 +162,59 @@ describe('InfluxDB writer: refused lines and a missing database', () => {
     expect(paths.filter((p) => p === '/write').length).toBeLessThan(15);
     await writer.stop();
     await expect(done).rejects.toThrow(/not running/);
+  });
+
+  it('dead-letters a whole span at once when the server says it dropped every point of it', async () => {
+    // A field that changed type (a release logs `msg` differently) makes InfluxDB refuse every
+    // line of every body: bisecting such a body down to single lines took 2n requests (about
+    // 10,000 and 12 s per 5,000-line body on loopback) while "dropped=N" already says it all.
+    const db = await freshDatabase('refused');
+    await fetch(`${influxUrl()}/write?db=${db}&precision=s`, {
+      method: 'POST',
+      body: 'app.log msg=1 1700000000',
+    });
+    const deps = testDeps();
+    writer = createInfluxWriter(
+      writerConfig({ url: influxUrl(), database: db, batch_lines: 400 }),
+      SCHEMA,
+      deps,
+      { store },
+    );
+    await writer.start();
+    await writer.deliver([spooledBatch(logEntries(1000), 1, 0)]);
+    expect(writer.deadLetters(5000)).toHaveLength(1000);
+    expect(await metricValue(deps, 'fleetline_influxdb_dead_letters_total')).toBe(1000);
+    expect(await metricValue(deps, 'fleetline_influxdb_bisect_requests_total')).toBe(0);
+    expect(await metricValue(deps, 'fleetline_influxdb_requests_total')).toBe(3);
+  });
+
+  it('bisects only the spans whose points the server dropped in part', async () => {
+    // Lines 2, 3 and 11 are refused; the server's count says how many of those a body held.
+    server = await scriptedServer((lines) => {
+      const bad = lines.filter((l) => /"m (2|3|11)"/.test(l)).length;
+      return bad > 0
+        ? {
+            status: 400,
+            json: { error: `partial write: field type conflict: … dropped=${bad}` },
+          }
+        : { status: 204 };
+    });
+    writer = await startV2Writer(server.url, store, { create_database: false });
+    const entries = logEntries(16).map((e, i) => ({
+      ...e,
+      record: { ...e.record, msg: `m ${i}` },
+    }));
+    await writer.deliver([spooledBatch(entries, 1, 0)]);
+    expect(
+      writer
+        .deadLetters()
+        .map((d) => d.line.match(/msg="m (\d+)"/)?.[1])
+        .sort(),
+    ).toEqual(['11', '2', '3']);
+    // Halves in request order; [2, 4) holds only refused lines ("dropped=2" = its size), so it
+    // is dead-lettered whole instead of being split into two more requests.
+    expect(server.bodies.map((b) => b.lines.length)).toEqual([
+      16, 8, 4, 2, 2, 4, 8, 4, 2, 2, 1, 1, 4,
+    ]);
   });
 });
