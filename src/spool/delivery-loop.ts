@@ -249,6 +249,8 @@ export function createDeliveryLoop(
       await o.settled;
       if (abandoned || !o.outcome?.ok) return;
       confirm(o.rows, o.outcome.result);
+      // As after any confirmation: the spool's counters follow the rows it just deleted.
+      opts.afterConfirm();
     }
   };
 

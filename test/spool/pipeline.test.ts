@@ -105,6 +105,20 @@ describe('spool delivery pipeline', () => {
     await eventually(() => expect(progress(h!.store.db, 'influxdb')).toBe(3));
   });
 
+  it('after stop, stats() no longer counts the batches confirmed while it settled the deliveries in flight', async () => {
+    const { consumer, calls } = manualConsumer(2);
+    h = await openSpool([consumer], { delivery_max_entries: 10 });
+    for (let i = 0; i < 2; i++) await h.spool.consume(accessLogBatch(10, i));
+    await eventually(() => expect(calls).toHaveLength(2));
+    const stopped = h.spool.stop();
+    await new Promise((r) => setTimeout(r, 20));
+    calls[1]!.resolve();
+    calls[0]!.resolve();
+    await stopped;
+    expect(h.store.db.prepare('SELECT count(*) FROM spool_batches').pluck().get()).toBe(0);
+    expect(h.spool.stats()).toMatchObject({ batches: 0, entries: 0, bytes: 0 });
+  });
+
   it('with pipeline 1 offers the next batches only after the previous delivery settled', async () => {
     const { consumer, calls } = manualConsumer(1);
     h = await openSpool([consumer], { delivery_max_entries: 10 });
