@@ -160,6 +160,8 @@ describe('forward › limits and bad input', () => {
             [ET, { ok: 1 }],
             ['noon', { bad: 1 }],
             [ET, 'no map'],
+            // An own "__proto__" key, which the spool would refuse for good.
+            [ET, JSON.parse('{"a": {"__proto__": 1}}')],
             [ET, { ok: 2 }],
           ],
         ],
@@ -168,6 +170,9 @@ describe('forward › limits and bad input', () => {
     );
     expect([...decodeMulti(await c.waitBytes(9))]).toEqual([{ ack: 'abc' }]);
     expect(h.sink.entries().map((e) => e.record)).toEqual([{ ok: 1 }, { ok: 2 }]);
+    expect(
+      await metricValue(h.deps, 'fleetline_forward_events_invalid_total', { reason: 'proto_key' }),
+    ).toBe(1);
     expect(
       await metricValue(h.deps, 'fleetline_forward_events_invalid_total', { reason: 'bad_time' }),
     ).toBe(1);

@@ -237,6 +237,10 @@ function readEntry(r: MsgpackReader, tag: string, acc: Acc, nowMs: number): void
     countInvalid(acc, 'bad_record');
     return;
   }
+  if (r.lastRecordHasProtoKey) {
+    countInvalid(acc, 'proto_key');
+    return;
+  }
   if (time.offSpec) acc.floatTimes++;
   pushEntry(acc, r, { tag, sec: time.sec, nsec: time.nsec, record });
 }
@@ -307,6 +311,7 @@ function decodeMessage(
   for (let i = 4; i < n; i++) r.skip();
   if (!time.ok) countInvalid(acc, 'bad_time');
   else if (record === undefined) countInvalid(acc, 'bad_record');
+  else if (r.lastRecordHasProtoKey) countInvalid(acc, 'proto_key');
   else {
     if (time.offSpec) acc.floatTimes++;
     // No raw bytes for a single event: see MIN_RAW_RECORDS.

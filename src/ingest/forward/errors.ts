@@ -22,7 +22,14 @@ export type FrameRejectCode =
   | 'internal_error';
 
 /** Why a single event inside an otherwise good frame was skipped. */
-export type InvalidEventCode = 'bad_time' | 'bad_record' | 'bad_entry';
+/**
+ * Why an event was skipped (and counted) while the rest of its request was kept: resending it
+ * would never make it valid. The spool refuses `proto_key` (a record with a `__proto__` key at
+ * any depth: a reader assigning it would replace an object's prototype) and `too_deep` (a JSON
+ * record nesting deeper than the spool stores; msgpack records stop far earlier, at the
+ * reader's own depth limit).
+ */
+export type InvalidEventCode = 'bad_time' | 'bad_record' | 'bad_entry' | 'proto_key' | 'too_deep';
 
 export class ForwardDecodeError extends Error {
   constructor(

@@ -9,6 +9,7 @@
  * The `chunk` of a JSON request is kept JSON-encoded, so the ack is `{"ack":<same>}`.
  */
 import type { Entry, RecordMap, RecordValue } from '../../core/entry.ts';
+import { MAX_NESTING } from '../../spool/msgpack-writer.ts';
 import type { EventsRequest, ForwardRequest } from './decode.ts';
 import { ForwardDecodeError, type InvalidEventCode } from './errors.ts';
 import { timeFromMs, timeFromNumber } from './event-time.ts';
@@ -112,6 +113,8 @@ export function decodeJsonFrame(text: string, nowMs: number): ForwardRequest | F
             : ({ ok: false, reason: 'bad time' } as const);
     if (!t.ok) return bad('bad_time');
     if (!isRecord(record)) return bad('bad_record');
+    const refused = refusal(record, 0);
+    if (refused !== undefined) return bad(refused);
     if ('offSpec' in t && t.offSpec) out.floatTimes++;
     const entry: Entry = {
       tag,
@@ -137,4 +140,28 @@ export function decodeJsonFrame(text: string, nowMs: number): ForwardRequest | F
     out.chunk = Buffer.from(JSON.stringify(option.chunk));
   }
   return out;
+}
+
+/**
+ * Why the spool would refuse a parsed JSON record, if it would: an own `__proto__` key at any
+ * depth (JSON.parse keeps it as a plain key), or arrays and maps nested deeper than the spool
+ * stores (one level short of its limit, to be safe). Such a record is skipped as invalid:
+ * refusing its request instead would make the sender retry the whole chunk forever.
+ */
+function refusal(v: unknown, depth: number): InvalidEventCode | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (depth >= MAX_NESTING) return 'too_deep';
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const r = refusal(x, depth + 1);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  }
+  if (Object.hasOwn(v, '__proto__')) return 'proto_key';
+  for (const x of Object.values(v)) {
+    const r = refusal(x, depth + 1);
+    if (r !== undefined) return r;
+  }
+  return undefined;
 }

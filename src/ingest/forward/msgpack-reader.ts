@@ -153,6 +153,12 @@ export class MsgpackReader {
   lastRecordEnd = 0;
   /** Whether the last record read by `tryRecord` is raw-safe. */
   lastRecordRawSafe = false;
+  /**
+   * Whether the last record read by `tryRecord` has a `__proto__` key at any depth. Kept here as
+   * a plain field, but the spool refuses such records, so the decoder skips them as invalid.
+   */
+  lastRecordHasProtoKey = false;
+  private protoKey = false;
   private readonly view: DataView;
   private readonly bytes: Utf8Buffer;
   /** Key cache slot of the last key read, or -1 when it did not come from the cache. */
@@ -429,10 +435,12 @@ export class MsgpackReader {
     const b = this.buf[start]!;
     if ((b & 0xf0) !== 0x80 && b !== 0xde && b !== 0xdf) return undefined;
     this.rawSafe = true;
+    this.protoKey = false;
     const record = this.readMap(1);
     this.lastRecordStart = start;
     this.lastRecordEnd = this.pos;
     this.lastRecordRawSafe = this.rawSafe;
+    this.lastRecordHasProtoKey = this.protoKey;
     return record;
   }
 
@@ -479,6 +487,7 @@ export class MsgpackReader {
   private assign(out: RecordMap, key: string, value: RecordValue): void {
     if (key === '__proto__') {
       this.rawSafe = false;
+      this.protoKey = true;
       // Plain assignment would replace the prototype instead of adding a field.
       Object.defineProperty(out, key, {
         value,

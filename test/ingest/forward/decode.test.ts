@@ -7,7 +7,9 @@ import {
 } from '../../../src/ingest/forward/decode.ts';
 import { ForwardDecodeError } from '../../../src/ingest/forward/errors.ts';
 import { createFrameScanner } from '../../../src/ingest/forward/frame-scanner.ts';
+import { decodeJsonFrame } from '../../../src/ingest/forward/json-frames.ts';
 import { createKeyCache } from '../../../src/ingest/forward/msgpack-reader.ts';
+import { createBatchCodec } from '../../../src/spool/codec.ts';
 import { concat, eventTime, pack } from './forward-harness.ts';
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -253,11 +255,80 @@ describe('decode › records and encodings', () => {
     });
   });
 
-  it('keeps a "__proto__" key as a plain field', () => {
-    const m = one(concat([0x93], pack('t'), pack(1), [0x81], pack('__proto__'), pack({ x: 1 })));
-    const r = m.entries[0]!.record;
-    expect(Object.keys(r)).toEqual(['__proto__']);
-    expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+  it('skips and counts a record with a "__proto__" key at any depth, keeping the others', () => {
+    // The spool refuses such records; refusing the request for one of them would make the
+    // sender retry the whole chunk forever.
+    const proto = concat([0x81], pack('__proto__'), pack({ x: 1 }));
+    const nested = concat(
+      [0x82],
+      pack('a'),
+      pack(1),
+      pack('b'),
+      [0x81],
+      pack('__proto__'),
+      pack(2),
+    );
+    const m = one(
+      concat(
+        [0x92],
+        pack('t'),
+        [0x94],
+        [0x92],
+        pack(1),
+        pack({ ok: 1 }),
+        [0x92],
+        pack(1),
+        proto,
+        [0x92],
+        pack(1),
+        nested,
+        [0x92],
+        pack(1),
+        pack({ ok: 2 }),
+      ),
+    );
+    expect(m.entries.map((e) => e.record)).toEqual([{ ok: 1 }, { ok: 2 }]);
+    expect(m.invalid).toEqual({ proto_key: 2 });
+    expect(one(concat([0x93], pack('t'), pack(1), proto)).invalid).toEqual({ proto_key: 1 });
+    expect(({} as { x?: unknown }).x).toBeUndefined();
+  });
+
+  it('skips a JSON-mode record with a "__proto__" key the same way', () => {
+    const request = decodeJsonFrame(
+      JSON.stringify([
+        't',
+        [
+          [1, { ok: 1 }],
+          [1, { a: [{ b: 1 }] }],
+        ],
+      ]).replace('"b"', '"__proto__"'),
+      NOW,
+    );
+    if (request instanceof ForwardDecodeError || request.kind === 'heartbeat') throw request;
+    expect(request.entries.map((e) => e.record)).toEqual([{ ok: 1 }]);
+    expect(request.invalid).toEqual({ proto_key: 1 });
+  });
+
+  it('skips a JSON-mode record nested deeper than the spool stores, keeping the others', () => {
+    const deep = (levels: number): unknown => (levels === 0 ? 1 : [deep(levels - 1)]);
+    const request = decodeJsonFrame(
+      JSON.stringify([
+        't',
+        [
+          [1, { a: deep(300) }],
+          [1, { a: deep(200) }],
+        ],
+      ]),
+      NOW,
+    );
+    if (request instanceof ForwardDecodeError || request.kind === 'heartbeat') throw request;
+    expect(request.invalid).toEqual({ too_deep: 1 });
+    expect(request.entries).toHaveLength(1);
+    // What is kept, the spool stores (it refuses beyond its own limit).
+    const codec = createBatchCodec();
+    expect(() =>
+      codec.encode({ entries: request.entries, origin: { input: 'forward' }, receivedAt: 0 }),
+    ).not.toThrow();
   });
 
   it('skips entries that are not [time, record] and records that are not maps, still returning the request', () => {
