@@ -74,6 +74,20 @@ describe('forward › limits and bad input', () => {
     expect(await rejected('decompressed_too_large')).toBe(1);
   });
 
+  it('closes without ack when a small gzip payload holds more events than max_entries_per_request', async () => {
+    const { h } = await start({ max_entries_per_request: 1000 });
+    const c = await rawClient(h.port);
+    // ~40 KB of 3-byte events [nil, {}] that gzip to a few hundred bytes.
+    const tiny = Buffer.from([0x92, 0xc0, 0x80]);
+    const bomb = gzipSync(Buffer.concat(Array.from({ length: 13_000 }, () => tiny)));
+    expect(bomb.length).toBeLessThan(1000);
+    await c.write(withChunk(['t', bomb, { compressed: 'gzip' }]));
+    await c.closed();
+    expect(c.received()).toHaveLength(0);
+    expect(h.sink.entries()).toHaveLength(0);
+    expect(await rejected('too_many_entries')).toBe(1);
+  });
+
   it('refuses connections beyond max_connections and counts them', async () => {
     const { h, lines } = await start({ max_connections: 2 });
     const a = await rawClient(h.port);

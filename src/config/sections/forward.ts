@@ -42,6 +42,12 @@ export const ForwardSection = Section(
       default: 64 * 1024 * 1024,
       description: 'largest decompressed CompressedPackedForward payload',
     }),
+    max_entries_per_request: Type.Integer({
+      minimum: 1,
+      default: 1_000_000,
+      description:
+        'most events in one Forward request (a decoded event takes ~45× its bytes of memory); more closes the connection, no ack',
+    }),
     max_connections: Type.Integer({
       minimum: 1,
       default: 1024,

@@ -58,6 +58,12 @@ export type ForwardRequest = EventsRequest | HeartbeatRequest;
 export interface DecodeOptions {
   maxFrameBytes: number;
   maxDecompressedBytes: number;
+  /**
+   * Most events one request may carry (default DEFAULT_MAX_ENTRIES). A decoded event takes
+   * ~45× its bytes of heap, so the byte limits alone let a 65 KB gzip bomb of 3-byte events
+   * become 22 M events, ~3 GB and half a minute of blocked event loop.
+   */
+  maxEntries?: number;
   /** Wall-clock ms used for events whose time is 0 or nil. */
   nowMs: number;
   /** Share one across calls to avoid re-decoding the same record keys. */
@@ -101,6 +107,16 @@ export function decode(
     consumed = end;
   }
   return { messages, consumed };
+}
+
+export const DEFAULT_MAX_ENTRIES = 1_000_000;
+
+function tooManyEntries(max: number): ForwardDecodeError {
+  return new ForwardDecodeError(
+    'too_many_entries',
+    `request carries more than max_entries_per_request ${max} events`,
+    false,
+  );
 }
 
 /** Decodes exactly one complete request occupying `bytes[start..end)`. */
@@ -326,9 +342,11 @@ function decodeForward(
   n: number,
   frameBytes: number,
   o: DecodeOptions,
-): EventsRequest {
+): EventsRequest | ForwardDecodeError {
   const acc = newAcc();
   const count = r.tryArrayHeader();
+  const max = o.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  if (count > max) return tooManyEntries(max);
   for (let i = 0; i < count; i++) readEntry(r, tag, acc, o.nowMs);
   const opts = n >= 3 ? readOptions(r) : {};
   for (let i = 3; i < n; i++) r.skip();
@@ -364,8 +382,13 @@ function decodePacked(
   }
   const acc = newAcc();
   const inner = new MsgpackReader(payload, 0, payload.length, o.keys);
+  const max = o.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  let seen = 0;
   try {
-    while (!inner.atEnd()) readEntry(inner, tag, acc, o.nowMs);
+    while (!inner.atEnd()) {
+      if (++seen > max) return tooManyEntries(max);
+      readEntry(inner, tag, acc, o.nowMs);
+    }
   } catch (err) {
     if (!(err instanceof MsgpackFormatError)) throw err;
     return new ForwardDecodeError(

@@ -15,6 +15,7 @@ export type FrameRejectCode =
   | 'bad_tag'
   | 'bad_entries'
   | 'decompressed_too_large'
+  | 'too_many_entries'
   | 'bad_gzip'
   | 'unsupported_compression'
   | 'malformed_json'

@@ -65,6 +65,7 @@ export function createForwardServer(
   const decodeOptions = {
     maxFrameBytes: config.max_frame_bytes,
     maxDecompressedBytes: config.max_decompressed_bytes,
+    maxEntries: config.max_entries_per_request,
     nowMs: 0,
     keys: createKeyCache(),
   };

@@ -415,6 +415,21 @@ describe('decode › bad requests', () => {
     expect(err.code).toBe('decompressed_too_large');
   });
 
+  it('rejects a request with more events than maxEntries, in every mode that carries several', () => {
+    const five = Array.from({ length: 5 }, (_, i) => [ET, { i }]);
+    const packed = concat(...five.map((e) => pack(e)));
+    for (const frame of [
+      pack(['t', five]),
+      pack(['t', packed]),
+      pack(['t', gzipSync(packed), { compressed: 'gzip' }]),
+    ]) {
+      const err = fail(frame, { maxEntries: 4 });
+      expect(err.code).toBe('too_many_entries');
+      expect(err.message).toMatch(/max_entries_per_request 4/);
+      expect(one(frame, { maxEntries: 5 }).entries).toHaveLength(5);
+    }
+  });
+
   it('returns the good requests before a bad one and reports the bad one on the next call', () => {
     const good = pack(['t', 1, rec]);
     const bytes = concat(good, [0xc1]);
