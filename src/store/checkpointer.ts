@@ -10,8 +10,10 @@
  * Here a worker thread with its own connection runs `PRAGMA wal_checkpoint(PASSIVE)` every
  * `intervalMs`: PASSIVE never waits for readers or writers and takes no write lock, so the
  * service's connection is never blocked by it. The service's connection keeps an automatic
- * checkpoint as a safety net, at `safetyNetPages` instead of 1,000: it only finds work when the
- * worker fell behind (or died), and it is what lets the WAL start over from its beginning.
+ * checkpoint at `safetyNetPages` instead of 1,000. Under steady writes that one is what lets the
+ * WAL start over from its beginning (the worker's checkpoints seldom find every frame copied
+ * just as a commit starts), but by then the worker has copied most frames, so it has little
+ * left to do; and it bounds the WAL if the worker falls behind or dies.
  *
  * The worker is a few lines of plain JavaScript evaluated from a string, so that it runs the
  * same under tsx, vitest and plain node; better-sqlite3 is resolved by the main thread and

@@ -39,7 +39,7 @@ export const SpoolSection = Section(
       minimum: 0,
       default: 100_000,
       description:
-        'recently committed entries kept in memory so consumers that keep up skip decoding (0 = off)',
+        'recently committed entries kept in memory so consumers that keep up skip decoding (0 = off); also capped at max_bytes / 16 of encoded batches',
     }),
   },
   'durable spool',
