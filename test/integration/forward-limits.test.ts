@@ -215,6 +215,20 @@ describe('forward › limits and bad input', () => {
     c.socket.destroy();
   });
 
+  it('logs a flood of ignored requests once, with how many were not logged, and counts them all', async () => {
+    const { h, lines } = await start();
+    const c = await rawClient(h.port);
+    // 2,000 lone integers, each a request that is not an array, then a real request.
+    await c.write(concat(new Uint8Array(2000).fill(0x07), withChunk(['t', ET, { after: 1 }], 'n')));
+    await c.waitBytes(7);
+    expect(h.sink.entries()).toHaveLength(1);
+    expect(await rejected('not_an_array')).toBe(2000);
+    const logged = lines.filter((l) => l.event === 'forward_frame_rejected');
+    expect(logged.length).toBeGreaterThanOrEqual(1);
+    expect(logged.length).toBeLessThan(10);
+    c.socket.destroy();
+  });
+
   it('closes without ack on a tag that is not a string', async () => {
     const { h } = await start();
     const c = await rawClient(h.port);

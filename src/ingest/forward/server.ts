@@ -248,6 +248,8 @@ function peerOf(socket: net.Socket): string | undefined {
 }
 
 /** One client connection: buffering, framing, handshake state and the in-order request loop. */
+const REJECT_LOG_INTERVAL_MS = 1000;
+
 class Connection {
   readonly peer: string | undefined;
   // Allocated on the first byte: fluentd's heartbeat connections (one per second per agent)
@@ -266,6 +268,9 @@ class Connection {
   private pending: Promise<void> | undefined;
   private ended = false;
   private closing = false;
+  /** When a rejection was last logged, and how many have not been since (see `reject`). */
+  private lastRejectLogAt = Number.NEGATIVE_INFINITY;
+  private rejectsNotLogged = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -516,10 +521,23 @@ class Connection {
 
   private reject(err: ForwardDecodeError): void {
     this.ctx.metrics.framesRejected.inc({ reason: err.code });
-    this.ctx.deps.log.warn(
-      { event: 'forward_frame_rejected', reason: err.code, detail: err.message, peer: this.peer },
-      `Forward request rejected: ${err.message}`,
-    );
+    // A rejection that keeps the connection open can repeat once per byte (a stream of lone
+    // integers): log it at most once a second per connection, saying how many were not logged.
+    const now = this.ctx.deps.clock.now();
+    if (err.canContinue && now - this.lastRejectLogAt < REJECT_LOG_INTERVAL_MS) {
+      this.rejectsNotLogged++;
+      return;
+    }
+    this.lastRejectLogAt = now;
+    const line: Record<string, unknown> = {
+      event: 'forward_frame_rejected',
+      reason: err.code,
+      detail: err.message,
+      peer: this.peer,
+    };
+    if (this.rejectsNotLogged > 0) line.not_logged_since_last = this.rejectsNotLogged;
+    this.rejectsNotLogged = 0;
+    this.ctx.deps.log.warn(line, `Forward request rejected: ${err.message}`);
     if (err.canContinue) return;
     this.closing = true;
     this.socket.destroy();
