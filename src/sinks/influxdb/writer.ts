@@ -398,21 +398,25 @@ export function createInfluxWriter(
         // One line, or a span the server says it dropped every point of (a field whose type
         // changed refuses whole bodies; bisecting those would cost two requests per line).
         if (span.hi - span.lo === 1 || droppedAll(outcome.message, span.hi - span.lo)) {
+          const byMeasurement = new Map<string, number>();
           for (let i = span.lo; i < span.hi; i++) {
             rejected.add(i);
             const measurement = lines.measurement(i);
             dead.add(lines.line(i), measurement, outcome.message, deps.clock.now());
             m.deadLetters.inc({ measurement });
-            deps.log.warn(
-              {
-                event: 'influxdb_line_dead_lettered',
-                status: outcome.status,
-                measurement,
-                reason: outcome.message,
-              },
-              'InfluxDB refused a line for good; moved to the dead-letter table',
-            );
+            byMeasurement.set(measurement, (byMeasurement.get(measurement) ?? 0) + 1);
           }
+          // One warning per refusal, not per line: a whole refused body is thousands of lines.
+          deps.log.warn(
+            {
+              event: 'influxdb_lines_dead_lettered',
+              status: outcome.status,
+              lines: span.hi - span.lo,
+              measurements: Object.fromEntries(byMeasurement),
+              reason: outcome.message,
+            },
+            'InfluxDB refused lines for good; moved to the dead-letter table',
+          );
           return;
         }
         const mid = span.lo + Math.ceil((span.hi - span.lo) / 2);

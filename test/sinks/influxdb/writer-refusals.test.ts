@@ -173,7 +173,8 @@ describe('InfluxDB writer: refused lines and a missing database', () => {
       method: 'POST',
       body: 'app.log msg=1 1700000000',
     });
-    const deps = testDeps();
+    const { log, lines } = capturedLog();
+    const deps = testDeps({ log });
     writer = createInfluxWriter(
       writerConfig({ url: influxUrl(), database: db, batch_lines: 400 }),
       SCHEMA,
@@ -186,6 +187,10 @@ describe('InfluxDB writer: refused lines and a missing database', () => {
     expect(await metricValue(deps, 'fleetline_influxdb_dead_letters_total')).toBe(1000);
     expect(await metricValue(deps, 'fleetline_influxdb_bisect_requests_total')).toBe(0);
     expect(await metricValue(deps, 'fleetline_influxdb_requests_total')).toBe(3);
+    // One warning per refused body, not one per line.
+    const warned = lines.filter((l) => l.event === 'influxdb_lines_dead_lettered');
+    expect(warned.map((l) => l.lines as number).sort((a, b) => a - b)).toEqual([200, 400, 400]);
+    expect(warned[0]!.measurements).toEqual({ 'app.log': 400 });
   });
 
   it('bisects only the spans whose points the server dropped in part', async () => {
