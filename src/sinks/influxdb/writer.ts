@@ -61,6 +61,12 @@ export interface InfluxWriter extends SpoolConsumer, Component {
   catalog(): MeasurementModel[];
   /** Most recent dead letters first. */
   deadLetters(limit?: number): DeadLetter[];
+  /**
+   * Settles when the start-time `create_database` attempt has (at once without it). `start()`
+   * does not wait for it, so an InfluxDB that is slow or unreachable never holds up the inputs;
+   * deliveries wait for it, so the first write does not race the creation.
+   */
+  ready(): Promise<void>;
 }
 
 export interface InfluxWriterOptions {
@@ -560,18 +566,26 @@ export function createInfluxWriter(
     }
   };
 
+  /** The start-time creation attempt; deliveries wait for it (see `ready`). */
+  let initialCreate: Promise<void> = Promise.resolve();
+
   const lifecycle = component('influxdb', {
-    async start() {
+    start() {
       store.migrate('influxdb', INFLUXDB_MIGRATIONS);
       catalog.load();
       running = true;
       if (config.create_database) {
-        const failed = await createTarget().catch((err: Error) => err.message);
-        if (failed !== undefined)
-          deps.log.warn(
-            { event: 'influxdb_create_database_failed', target, reason: failed },
-            `could not create InfluxDB ${target} at start (${failed}); writes will retry`,
-          );
+        initialCreate = createTarget().then(
+          (failed) => {
+            if (failed !== undefined)
+              deps.log.warn(
+                { event: 'influxdb_create_database_failed', target, reason: failed },
+                `could not create InfluxDB ${target} at start (${failed}); writes will retry`,
+              );
+          },
+          () => undefined,
+        );
+        inflight.add(initialCreate);
       }
     },
     async stop() {
@@ -588,7 +602,7 @@ export function createInfluxWriter(
     pipeline: PIPELINE,
     deliver(batches) {
       if (!running) return Promise.reject(new InfluxWriterStoppedError());
-      const p = deliverNow(batches);
+      const p = initialCreate.then(() => deliverNow(batches));
       inflight.add(p);
       p.then(
         () => inflight.delete(p),
@@ -596,6 +610,7 @@ export function createInfluxWriter(
       );
       return p;
     },
+    ready: () => initialCreate,
     catalog: () => catalog.models(),
     deadLetters: (limit) => dead.list(limit),
   };

@@ -108,5 +108,7 @@ export async function startV2Writer(
     { store },
   );
   await w.start();
+  // Tests look at what the start-time bucket creation did; start() itself does not wait.
+  await w.ready();
   return w;
 }
