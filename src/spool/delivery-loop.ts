@@ -14,7 +14,7 @@ import type { Db } from '../store/sqlite.ts';
 import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import type { BatchCodec } from './codec.ts';
 import type { SpoolConsumer, SpooledBatch } from './contract.ts';
-import type { SpoolTable } from './table.ts';
+import type { SpoolTable, StoredRow } from './table.ts';
 import type { SpoolTelemetry } from './telemetry.ts';
 
 /** What `deliver` resolves to: nothing, or a write to run in the progress transaction. */
@@ -136,6 +136,48 @@ export function createDeliveryLoop(
     return o;
   };
 
+  /**
+   * A stored batch that cannot be decoded would stop this consumer for good (and with it the
+   * deletion of everything after it, until the spool is full and inputs are pushed back). Its
+   * payload is kept in spool_quarantine, with the reason, and an empty batch takes its place,
+   * so every consumer goes on; nothing is deleted.
+   */
+  const quarantine = (r: StoredRow, err: unknown): Batch => {
+    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const empty: Batch = { entries: [], origin: { input: 'internal' }, receivedAt: r.receivedAt };
+    const replacement = opts.codec.encode(empty);
+    const moved = opts.db.transaction(() =>
+      opts.table.quarantine(r.seq, replacement, reason, deps.clock.now()),
+    )();
+    if (moved) {
+      opts.telemetry.quarantined.inc();
+      deps.log.error(
+        {
+          event: 'spool_batch_quarantined',
+          consumer: name,
+          seq: r.seq,
+          entries: r.entries,
+          reason,
+        },
+        'a stored batch could not be decoded; kept in spool_quarantine and skipped',
+      );
+      opts.afterConfirm();
+    }
+    return empty;
+  };
+
+  const batchOf = (r: StoredRow): Batch => {
+    const recent = opts.recent(r.seq);
+    if (recent) return recent;
+    // A failed read (the database) is retried; a payload that does not decode never will.
+    const payload = opts.table.payload(r.seq);
+    try {
+      return opts.codec.decode(payload);
+    } catch (err) {
+      return quarantine(r, err);
+    }
+  };
+
   /** Reads and offers the batches after `fromSeq`; undefined when there are none. */
   const offerAfter = (fromSeq: number): Offer | undefined => {
     const rows = opts.table.readAfter(fromSeq, opts.maxEntries, opts.maxBytes);
@@ -143,14 +185,10 @@ export function createDeliveryLoop(
     let spooled: SpooledBatch[];
     try {
       spooled = rows.map(
-        (r): SpooledBatch => ({
-          seq: r.seq,
-          firstEntrySeq: r.firstEntrySeq,
-          batch: opts.recent(r.seq) ?? opts.codec.decode(opts.table.payload(r.seq)),
-        }),
+        (r): SpooledBatch => ({ seq: r.seq, firstEntrySeq: r.firstEntrySeq, batch: batchOf(r) }),
       );
     } catch (err) {
-      // An undecodable row fails like a delivery would: logged, retried after a backoff.
+      // A row that cannot be read fails like a delivery would: logged, retried after a backoff.
       const settled = Promise.resolve();
       return {
         fromSeq: rows[0]!.seq,

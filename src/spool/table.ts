@@ -6,6 +6,9 @@
  *                   rows are only ever appended at the top and deleted from the bottom, so the
  *                   present seqs are one contiguous range [oldest, next_seq - 1].
  *   spool_progress  consumer (PK) │ seq   — last seq this consumer confirmed
+ *   spool_quarantine  seq (PK) │ first_entry_seq │ entries │ received_at │ payload │ reason │
+ *                   quarantined_at — the original payload of a row that could not be decoded;
+ *                   the row itself stays in place (contiguity) with an empty batch as payload
  *   spool_state     one row: next_seq │ next_entry_seq │ batches │ entries │ bytes
  *                   the running counters, updated in the same transaction as every append and
  *                   delete, so they are exact after a crash and after a rolled-back
@@ -35,6 +38,15 @@ export const SPOOL_MIGRATIONS: readonly string[] = [
    );
    INSERT INTO spool_state (id, next_seq, next_entry_seq, batches, entries, bytes)
      VALUES (1, 1, 0, 0, 0, 0);`,
+  `CREATE TABLE spool_quarantine (
+     seq INTEGER PRIMARY KEY,
+     first_entry_seq INTEGER NOT NULL,
+     entries INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     payload BLOB NOT NULL,
+     reason TEXT NOT NULL,
+     quarantined_at INTEGER NOT NULL
+   );`,
 ];
 
 export interface SpoolState {
@@ -76,6 +88,14 @@ export interface SpoolTable {
   oldestReceivedAt(): number | undefined;
   /** first_entry_seq of the first row after `seq`, if any. */
   firstEntrySeqAfter(seq: number): number | undefined;
+  /**
+   * Keeps row `seq`'s payload in spool_quarantine with `reason` and puts `replacement` (an
+   * encoded empty batch) in its place, adjusting the byte counter; must run inside a
+   * transaction. False when the row is gone or was quarantined already.
+   */
+  quarantine(seq: number, replacement: Uint8Array, reason: string, now: number): boolean;
+  /** Rows quarantined so far. */
+  quarantined(): number;
 }
 
 export function createSpoolTable(db: Db): SpoolTable {
@@ -120,6 +140,23 @@ export function createSpoolTable(db: Db): SpoolTable {
   const firstAfter = db
     .prepare('SELECT first_entry_seq FROM spool_batches WHERE seq > ? ORDER BY seq LIMIT 1')
     .pluck() as Statement<[number], number>;
+
+  const toQuarantine = db.prepare(
+    `INSERT OR IGNORE INTO spool_quarantine
+       (seq, first_entry_seq, entries, received_at, payload, reason, quarantined_at)
+     SELECT seq, first_entry_seq, entries, received_at, payload, ?, ? FROM spool_batches WHERE seq = ?`,
+  );
+  const selectBytes = db
+    .prepare('SELECT bytes FROM spool_batches WHERE seq = ?')
+    .pluck() as Statement<[number], number | undefined>;
+  const replacePayload = db.prepare(
+    'UPDATE spool_batches SET payload = ?, bytes = ? WHERE seq = ?',
+  );
+  const shiftBytes = db.prepare('UPDATE spool_state SET bytes = bytes + ? WHERE id = 1');
+  const countQuarantined = db.prepare('SELECT count(*) FROM spool_quarantine').pluck() as Statement<
+    [],
+    number
+  >;
 
   const state = () => selectState.get() as SpoolState;
 
@@ -175,5 +212,14 @@ export function createSpoolTable(db: Db): SpoolTable {
     },
     oldestReceivedAt: () => oldest.get(),
     firstEntrySeqAfter: (seq) => firstAfter.get(seq),
+    quarantine(seq, replacement, reason, now) {
+      const bytes = selectBytes.get(seq);
+      if (bytes === undefined) return false;
+      if (toQuarantine.run(reason, now, seq).changes === 0) return false;
+      replacePayload.run(replacement, replacement.byteLength, seq);
+      shiftBytes.run(replacement.byteLength - bytes);
+      return true;
+    },
+    quarantined: () => countQuarantined.get() ?? 0,
   };
 }

@@ -97,6 +97,11 @@ export function createSpoolTelemetry(deps: Deps, stats: () => SpoolStatsDetail) 
       'failed deliveries that will be offered again',
       ['consumer'],
     ),
+    quarantined: counter(
+      m,
+      'fleetline_spool_quarantined_batches_total',
+      'stored batches that could not be decoded, moved to spool_quarantine and skipped',
+    ),
     deliveryLag: histogram(
       m,
       'fleetline_spool_delivery_lag_seconds',
