@@ -148,14 +148,18 @@ export function step(
           text: `${change.instanceId} launched (${change.version}, slot ${change.slot})`,
         }),
       );
-      const idx = pickTermination(track.pendingTerminations, change.slot);
+      // An instance that comes back (ended by the idle sweep, then listed again) returns; it
+      // does not replace itself, nor anyone else.
+      const own = track.pendingTerminations.findIndex((p) => p.instanceId === change.instanceId);
+      if (own >= 0) track.pendingTerminations.splice(own, 1);
+      const idx = own >= 0 ? -1 : pickTermination(track.pendingTerminations, change.slot);
       if (idx >= 0) {
         const old = track.pendingTerminations.splice(idx, 1)[0]!;
         // A one-member role replaced terminate-first has no other member left; its
         // predecessor's version is what the rollout moves away from.
         before.add(old.version);
         events.push(replaceEvent(role, change.at, old, change, change.slot, old.cause));
-      } else if ([...before].some((v) => v !== change.version)) {
+      } else if (own < 0 && [...before].some((v) => v !== change.version)) {
         // Only a launch of a version the role does not all run yet can be the first half of a
         // surge-first replacement; the initial members of a fleet are not.
         track.pendingLaunches.push({

@@ -428,7 +428,13 @@ export function createFleetRegistry(
       reindex(rec);
       const role = input.role ?? last.role;
       const version = input.version ?? last.version;
-      const slot = slots.acquire(role, inheritableSlot(tracker, role, at, settings));
+      // Coming back, it takes its own slot again when that is still free.
+      const slot = slots.acquire(
+        role,
+        role === last.role && slots.isFree(role, last.slot)
+          ? last.slot
+          : inheritableSlot(tracker, role, at, settings),
+      );
       openSpan(rec, at, role, version, slot);
       rec.sources.add(source);
       pass.dirty.add(rec);
