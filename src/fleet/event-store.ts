@@ -34,8 +34,11 @@ export interface EventPage {
 }
 
 export interface EventStore {
-  /** Stores events (idempotent per id). Call only while the store is open. */
-  append(events: readonly LifecycleEvent[]): void;
+  /**
+   * Stores events (idempotent per id) and returns those it did not hold yet, in order: an event
+   * already stored, or repeated within `events`, is not new. Call only while the store is open.
+   */
+  append(events: readonly LifecycleEvent[]): LifecycleEvent[];
   query(q: EventQuery): EventPage;
 }
 
@@ -57,7 +60,8 @@ export function createEventStore(store: Store): EventStore {
   const inserts = new WeakMap<Store['db'], Statement<unknown[]>>();
   return {
     append(events) {
-      if (events.length === 0) return;
+      const fresh: LifecycleEvent[] = [];
+      if (events.length === 0) return fresh;
       let insert = inserts.get(store.db);
       if (!insert) {
         insert = store.db.prepare(
@@ -66,8 +70,11 @@ export function createEventStore(store: Store): EventStore {
         inserts.set(store.db, insert);
       }
       store.db.transaction(() => {
-        for (const e of events) insert.run(e.id, e.time, e.kind, e.role, JSON.stringify(e));
+        for (const e of events)
+          if (insert.run(e.id, e.time, e.kind, e.role, JSON.stringify(e)).changes > 0)
+            fresh.push(e);
       })();
+      return fresh;
     },
     query(q) {
       const where: string[] = [];

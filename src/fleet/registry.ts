@@ -563,10 +563,13 @@ export function createFleetRegistry(
     dirty: Set<InstanceRecord>,
     events: LifecycleEvent[],
     trackerChanged: boolean,
-  ) => {
+  ): LifecycleEvent[] => {
     const db = store.db;
     stmts ??= prepare(db);
     const { upsertInstance, deleteSpans, insertSpan, saveTracker } = stmts;
+    // Only events the store did not hold yet go on: a source reporting the same fact twice
+    // (a CI job retrying its deploy POST) must not reach the spool or onEvents twice.
+    let fresh: LifecycleEvent[] = [];
     db.transaction(() => {
       for (const rec of dirty) {
         upsertInstance.run(
@@ -590,9 +593,10 @@ export function createFleetRegistry(
           );
       }
       if (trackerChanged) saveTracker.run(JSON.stringify(tracker));
-      eventStore.append(events);
-      if (events.length > 0) opts.eventsInTransaction?.(db, events);
+      fresh = eventStore.append(events);
+      if (fresh.length > 0) opts.eventsInTransaction?.(db, fresh);
     })();
+    return fresh;
   };
 
   const load = () => {
@@ -655,17 +659,17 @@ export function createFleetRegistry(
     for (const o of observations) apply(pass, o);
     if (pass.dirty.size === 0 && !pass.changed) return;
     hot.clear();
-    persist(pass.dirty, pass.events, pass.events.length > 0 || pass.changed);
-    for (const e of pass.events) {
+    const events = persist(pass.dirty, pass.events, pass.events.length > 0 || pass.changed);
+    for (const e of events) {
       emitted.inc({ kind: e.kind });
       deps.log.info(
         { event: 'fleet_lifecycle', kind: e.kind, role: e.role, id: e.id, text: e.text },
         'fleet lifecycle event',
       );
     }
-    if (pass.events.length > 0 && opts.onEvents) {
+    if (events.length > 0 && opts.onEvents) {
       try {
-        opts.onEvents(pass.events);
+        opts.onEvents(events);
       } catch (err) {
         deps.log.error({ event: 'fleet_events_handler_failed', err }, 'onEvents handler threw');
       }

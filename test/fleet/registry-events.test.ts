@@ -1,7 +1,12 @@
 /** The registry's lifecycle events when sources repeat themselves or report out of order. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEventStore } from '../../src/fleet/event-store.ts';
+import type { LifecycleEvent } from '../../src/fleet/lifecycle-event.ts';
 import type { Observation } from '../../src/fleet/observation.ts';
-import { type Fleet, openFleet } from './fleet-harness.ts';
+import { createFleetRegistry } from '../../src/fleet/registry.ts';
+import { createStore } from '../../src/store/sqlite.ts';
+import { testDeps } from '../helpers/deps.ts';
+import { type Fleet, openFleet, registryConfig, tempDir } from './fleet-harness.ts';
 
 const T = Date.UTC(2026, 10, 27, 8, 0, 0);
 const up = (
@@ -45,5 +50,37 @@ describe('fleet registry events', () => {
     expect(fleet.emitted.filter((e) => e.kind === 'replace').map((e) => e.text)).toEqual([
       'i-b → i-c (1, fault, slot 1)',
     ]);
+  });
+
+  it('hands a fact reported twice on once: to onEvents and to the transaction hook', async () => {
+    const store = createStore(tempDir());
+    const events = createEventStore(store);
+    const handed: LifecycleEvent[] = [];
+    const inTransaction: LifecycleEvent[] = [];
+    const registry = createFleetRegistry(registryConfig(), testDeps(), {
+      store,
+      events,
+      onEvents: (e) => handed.push(...e),
+      eventsInTransaction: (_db, e) => inTransaction.push(...e),
+    });
+    await store.start();
+    await registry.start();
+    const deploy: Observation = {
+      kind: 'deploy',
+      at: T,
+      role: 'web',
+      version: '2',
+      phase: 'finished',
+      source: 'deploy-api',
+    };
+    registry.observe([deploy]);
+    registry.observe([deploy]); // a CI job retrying its POST
+    registry.observe([deploy, deploy]);
+    registry.observe([{ ...deploy, at: T + 1 }]);
+    expect(handed.map((e) => e.time)).toEqual([T, T + 1]);
+    expect(inTransaction).toEqual(handed);
+    expect(events.query({ limit: 10 }).events).toEqual(handed);
+    await registry.stop();
+    await store.stop();
   });
 });
