@@ -29,8 +29,21 @@ const STATUS_KEYS = ['status', 'code'] as const;
  */
 const LEVEL_SHAPE = /^[a-z][a-z0-9_]{0,23}$/;
 
+/**
+ * `levels` and `statuses` have no prototype: their keys come from records (a level is any short
+ * word an agent sends), and on a plain object a level named `constructor` would read
+ * `Object.prototype.constructor` as its count — `Object + 1` is a string, BigInt() of it throws
+ * at emission, and every later tick would fail on that interval.
+ */
+function counts(from?: Record<string, number>): Record<string, number> {
+  const out = Object.create(null) as Record<string, number>;
+  // Only numbers: a row written before counts had no prototype may hold such a string.
+  if (from) for (const [k, c] of Object.entries(from)) if (typeof c === 'number') out[k] = c;
+  return out;
+}
+
 export function emptyState(): IntervalState {
-  return { events: 0, levels: {}, statuses: {}, numeric: {} };
+  return { events: 0, levels: counts(), statuses: counts(), numeric: {} };
 }
 
 /**
@@ -120,7 +133,7 @@ export function decodeState(text: string): IntervalState {
   const numeric: Record<string, QuantileSketch> = {};
   for (const [f, b64] of Object.entries(raw.n))
     numeric[f] = QuantileSketch.decode(Buffer.from(b64, 'base64'));
-  return { events: raw.e, levels: raw.l, statuses: raw.s, numeric };
+  return { events: raw.e, levels: counts(raw.l), statuses: counts(raw.s), numeric };
 }
 
 /** Levels agents actually send, already in their canonical form (skips trim/case/regex). */

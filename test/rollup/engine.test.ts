@@ -158,6 +158,20 @@ describe('rollup engine', () => {
     });
   });
 
+  it('a record whose level is "constructor" is counted and does not stop emission', async () => {
+    const r = await rig();
+    await r.spool.deliver(
+      r.engine,
+      spooled([entry(T0 + 1, { level: 'constructor' }), entry(T0 + 2, { level: 'info' })], 1),
+    );
+    r.clock.set(T0 + 12_000);
+    expect(r.engine.tick()).toBe(1);
+    expect(await metricValue(r.deps, 'fleetline_rollup_emit_failures_total')).toBe(0);
+    expect(rollupPoints(r.spool).map((p) => p.record)).toEqual([
+      { events: 2n, level_constructor: 1n, level_info: 1n },
+    ]);
+  });
+
   it('keeps one series per (role, version, measurement) and labels unplaced entries unknown', async () => {
     const r = await rig();
     await r.spool.deliver(

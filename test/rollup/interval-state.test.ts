@@ -12,6 +12,12 @@ import {
 } from '../../src/rollup/interval-state.ts';
 import { entry, T0 } from './fixtures.ts';
 
+function fieldsState(records: RecordMap[], numeric: string[] = ['reqtime']) {
+  const s = emptyState();
+  for (const r of records) addRecord(s, r, numeric);
+  return s;
+}
+
 function fieldsOf(records: RecordMap[], numeric: string[] = ['reqtime']) {
   const s = emptyState();
   for (const r of records) addRecord(s, r, numeric);
@@ -105,6 +111,30 @@ describe('interval state', () => {
     expect(got.reqtime_sum as number).toBeCloseTo(want.reqtime_sum as number, 9);
     // mergeState leaves its source untouched.
     expect(rollupFields(b).events).toBe(100n);
+  });
+
+  it('counts a level named like an Object.prototype member (constructor) as a plain level', () => {
+    // A level is a record value, so any agent can send it. `levels` must not be a plain object
+    // whose prototype supplies a value for that key: `Object + 1` is a string, and BigInt() of
+    // it throws at emission, which would fail every tick (and every late delivery) for good.
+    const s = emptyState();
+    addRecord(s, { level: 'Constructor' }, []);
+    addRecord(s, { level: 'constructor' }, [], undefined);
+    addRecord(s, { msg: 'x' }, [], { level: 'constructor' });
+    expect(rollupFields(s)).toEqual({ events: 3n, level_constructor: 3n });
+    const merged = mergeState(decodeState(encodeState(emptyState())), s);
+    mergeState(merged, decodeState(encodeState(s)));
+    expect(rollupFields(merged)).toEqual({ events: 6n, level_constructor: 6n });
+    const fresh = decodeState(encodeState(fieldsState([{ level: 'info' }])));
+    addRecord(fresh, { level: 'constructor' }, []);
+    expect(rollupFields(fresh)).toEqual({ events: 2n, level_info: 1n, level_constructor: 1n });
+  });
+
+  it('decodes a state stored with a non-numeric count (written before the fix) without it', () => {
+    const poisoned = decodeState(
+      '{"e":2,"l":{"constructor":"function Object() { [native code] }1","info":1},"s":{},"n":{}}',
+    );
+    expect(rollupFields(poisoned)).toEqual({ events: 2n, level_info: 1n });
   });
 });
 
