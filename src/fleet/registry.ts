@@ -191,6 +191,13 @@ export function createFleetRegistry(
   const byRole = new Map<string, Set<InstanceRecord>>();
   /** Facts of instances no source has given a role yet; merged once one does. */
   const roleless = new Map<string, InstanceFacts>();
+  /**
+   * When instances no source had registered yet were reported terminated: pushed events arrive
+   * out of order, and a launch reported after its own termination must not leave the instance
+   * live forever. Bounded (oldest forgotten first) and in memory only.
+   */
+  const endedUnknown = new Map<string, number>();
+  const ENDED_UNKNOWN_MAX = 10_000;
   const slots = createSlotTable();
   const listeners = new Set<() => void>();
   let tracker: TrackerState = emptyTrackerState();
@@ -413,7 +420,14 @@ export function createFleetRegistry(
       openSpan(rec, launchedAt, role, v, slot);
       pass.dirty.add(rec);
       track(pass, { kind: 'launch', at: launchedAt, instanceId: id, role, version: v, slot });
+      const endedAt = endedUnknown.get(id);
+      endedUnknown.delete(id);
       if (terminatedAt !== undefined) terminate(pass, rec, terminatedAt);
+      else if (endedAt !== undefined && launchedAt <= endedAt) {
+        terminate(pass, rec, endedAt);
+        // As for a known instance: a report made after the end brings it back.
+        if (!seenOnly && at > endedAt) upsert(pass, input, launchedAt, at, source, seenOnly);
+      }
       return;
     }
 
@@ -503,7 +517,13 @@ export function createFleetRegistry(
       case 'terminated': {
         const rec = byId.get(o.instanceId);
         if (rec) terminate(pass, rec, o.at, o.cause);
-        else roleless.delete(o.instanceId);
+        else {
+          roleless.delete(o.instanceId);
+          endedUnknown.delete(o.instanceId);
+          endedUnknown.set(o.instanceId, o.at);
+          if (endedUnknown.size > ENDED_UNKNOWN_MAX)
+            endedUnknown.delete(endedUnknown.keys().next().value!);
+        }
         break;
       }
       case 'snapshot': {

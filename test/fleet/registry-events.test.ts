@@ -83,4 +83,29 @@ describe('fleet registry events', () => {
     await registry.stop();
     await store.stop();
   });
+
+  it('keeps an instance terminated when its termination arrives before its launch', async () => {
+    fleet = await openFleet();
+    const r = fleet.registry;
+    r.observe([{ kind: 'terminated', at: T + 10, instanceId: 'i-a', source: 'eventbridge' }]);
+    r.observe([up('i-a', 'web', '1', T, 'eventbridge')]);
+    expect(r.liveInstances()).toEqual([]);
+    expect(r.instances({ live: false })).toEqual([
+      expect.objectContaining({ instanceId: 'i-a', terminatedAt: T + 10, launchedAt: T }),
+    ]);
+    expect(r.lookup('i-a', T + 5)?.role).toBe('web');
+    expect(fleet.emitted.map((e) => e.kind)).toEqual(['launch', 'terminate']);
+    // Listed running after its end, it comes back, as a known instance would.
+    r.observe([up('i-a', 'web', '1', T + 20, 'eventbridge')]);
+    expect(r.liveInstances().map((i) => i.instanceId)).toEqual(['i-a']);
+  });
+
+  it('does not end an instance launched after a termination reported before it was known', async () => {
+    fleet = await openFleet();
+    const r = fleet.registry;
+    r.observe([{ kind: 'terminated', at: T, instanceId: 'i-a', source: 'eventbridge' }]);
+    r.observe([up('i-a', 'web', '1', T + 10, 'eventbridge')]);
+    expect(r.liveInstances().map((i) => i.instanceId)).toEqual(['i-a']);
+    expect(fleet.emitted.map((e) => e.kind)).toEqual(['launch']);
+  });
 });
