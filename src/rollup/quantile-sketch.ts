@@ -157,7 +157,13 @@ function bucketIndex(magnitude: number): number {
 }
 
 function bucketValue(index: number): number {
-  return (2 * GAMMA ** index) / (GAMMA + 1);
+  const v = (2 * GAMMA ** index) / (GAMMA + 1);
+  if (v <= Number.MAX_VALUE) return v;
+  // The top buckets (values above ~8.8e307): 2γ^i overflows. The same representative is
+  // (1 + α)·γ^(i−1); where even that overflows, every value in the bucket is above
+  // MAX_VALUE/(1 + α), so MAX_VALUE is within α of each of them. (Returning Infinity would be
+  // clamped to the max, which can sit in a far higher bucket.)
+  return Math.min(Number.MAX_VALUE, GAMMA ** (index - 1) * (1 + RELATIVE_ACCURACY));
 }
 
 /** Bucket indexes ascending. Typed-array sort is numeric and much faster than a comparator. */

@@ -57,6 +57,38 @@ describe('quantile sketch', () => {
     );
   });
 
+  it('holds the bound for magnitudes up to Number.MAX_VALUE, where γ^i overflows', () => {
+    const huge = Number.MAX_VALUE;
+    // Values in the top buckets: a representative 2γ^i/(γ+1) that overflows to Infinity must
+    // not be clamped to the max of a far larger bucket.
+    const cases: number[][] = [
+      [9e307, 9e307, 9e307, 1.7e308],
+      [huge / 1.015, huge],
+      [-9e307, -9e307, -huge, 1],
+      [1e-9, 1, 1e100, 1e200, 1e300, 9e307, huge],
+    ];
+    for (const vs of cases) {
+      const sorted = [...vs].sort((a, b) => a - b);
+      const s = sketchOf(vs);
+      for (const q of QS) {
+        const got = s.quantile(q);
+        expect(withinBound(got, exactQuantile(sorted, q)), `q=${q} of ${vs}: ${got}`).toBe(true);
+      }
+    }
+    const anyMagnitude = fc.oneof(
+      fc.double({ min: 1e-9, max: huge, noNaN: true }),
+      fc.double({ min: -huge, max: -1e-9, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(fc.array(anyMagnitude, { minLength: 1, maxLength: 100 }), (vs) => {
+        const sorted = [...vs].sort((a, b) => a - b);
+        const s = sketchOf(vs);
+        return QS.every((q) => withinBound(s.quantile(q), exactQuantile(sorted, q)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('merge is the sketch of all values inserted into one (exact bins, counts, min, max)', () => {
     fc.assert(
       fc.property(values, values, (a, b) => {
