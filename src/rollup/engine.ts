@@ -110,8 +110,10 @@ export function createRollupEngine(
   const latenessMs = parseDuration(config.lateness);
   const numericFields = [...config.numeric_fields];
   // Members history is only filled in for this long after a gap (e.g. the service was down);
-  // older gaps keep only the intervals that have events.
-  const membersBackfillMs = Math.max(latenessMs, intervalMs);
+  // older gaps keep only the intervals that have events. Whole intervals: the backfill walks
+  // down from an interval start, and a lateness of, say, 90 s over 1 m intervals must not put
+  // members points (and their [from, to) lookups) half-way into an interval.
+  const membersBackfillMs = Math.max(1, Math.floor(latenessMs / intervalMs)) * intervalMs;
   const tickMs = Math.min(1000, Math.max(50, Math.floor(intervalMs / 5)));
   const pruneEveryMs = Math.min(3_600_000, Math.max(intervalMs, Math.floor(retentionMs / 10)));
 
@@ -234,7 +236,10 @@ export function createRollupEngine(
         t.markEmitted(r.role, r.version, r.measurement, r.start_ms, now);
         rolesAt(byStart, r.start_ms).set(`${r.role}\u0000${r.version}`, r);
       }
-      const from = Math.max(prevClosed ?? target - intervalMs, target - membersBackfillMs);
+      // closed_through is an interval start unless rollup.interval changed since it was stored.
+      const after =
+        prevClosed === undefined ? target - intervalMs : alignUp(prevClosed, intervalMs);
+      const from = Math.max(after, target - membersBackfillMs);
       for (let s = from; s < target; s += intervalMs) rolesAt(byStart, s);
       const known = opts.roleVersions();
       for (const [s, rvs] of [...byStart].sort((a, b) => a[0] - b[0])) {
@@ -373,6 +378,10 @@ function rolesAt(
     byStart.set(s, m);
   }
   return m;
+}
+
+function alignUp(ms: number, intervalMs: number): number {
+  return Math.ceil(ms / intervalMs) * intervalMs;
 }
 
 function cmp(a: string, b: string): number {

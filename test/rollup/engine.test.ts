@@ -283,6 +283,47 @@ describe('rollup engine', () => {
     expect(r.members).toContainEqual(['web', '1.0', T0 + 10_000, T0 + 20_000]);
   });
 
+  it('after a gap, backfills members only at interval starts, even when lateness is not a multiple of the interval', async () => {
+    const r = await rig({
+      config: { interval: '1m', lateness: '90s' },
+      roleVersions: [{ role: 'web', version: '1.0' }],
+      membersOf: () => 2,
+    });
+    r.clock.set(T0 + 62_000);
+    r.engine.tick();
+    // The service was away for ten minutes.
+    r.clock.set(T0 + 602_000);
+    r.engine.tick();
+    const starts = r.spool
+      .appended()
+      .filter((e) => e.tag === 'fleet_members')
+      .map((e) => e.sec * 1000 + e.nsec / 1e6 - T0);
+    expect(starts).toEqual([0, 540_000]);
+    expect(r.members.map(([, , from, to]) => [from - T0, to - T0])).toEqual([
+      [0, 60_000],
+      [540_000, 600_000],
+    ]);
+  });
+
+  it('members points stay on interval starts after rollup.interval changed across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const clock = fakeClock(T0 + 52_000);
+    const first = await rig({ dir, clock, config: { interval: '10s' } });
+    first.engine.tick(); // closed through T0 + 50 s
+    await first.engine.stop();
+    await first.store.stop();
+    clock.set(T0 + 122_000);
+    const r = await rig({
+      dir,
+      clock,
+      config: { interval: '1m' },
+      roleVersions: [{ role: 'web', version: '1.0' }],
+    });
+    r.engine.tick();
+    expect(r.members.map(([, , from, to]) => [from - T0, to - T0])).toEqual([[60_000, 120_000]]);
+  });
+
   it('a throw inside the spool transaction leaves the state and the cache unchanged', async () => {
     const r = await rig();
     await r.spool.deliver(r.engine, spooled([entry(T0 + 1, { reqtime: 1 })], 1));
