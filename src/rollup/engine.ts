@@ -153,6 +153,8 @@ export function createRollupEngine(
   const cache = new Map<string, Cached>();
   let table: RollupTable | undefined;
   let closedThrough: number | undefined;
+  /** Intervals starting before this may have been pruned (persisted: survives the clock going back). */
+  let prunedBefore = Number.NEGATIVE_INFINITY;
   let lastPrune = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
 
@@ -162,6 +164,7 @@ export function createRollupEngine(
     if (table?.db !== db) {
       table = rollupTable(db);
       closedThrough = table.closedThrough();
+      prunedBefore = table.prunedBefore() ?? Number.NEGATIVE_INFINITY;
       cache.clear();
     }
     return table;
@@ -183,7 +186,14 @@ export function createRollupEngine(
     const now = deps.clock.now();
     const late: Entry[] = [];
     const touched: [string, Cached][] = [];
+    let entriesApplied = entries;
     for (const d of deltas) {
+      if (d.startMs < prunedBefore) {
+        // Pruned after deliver() checked (a tick in between, or a reopened store).
+        entriesApplied -= d.state.events;
+        expiredTotal.inc(d.state.events);
+        continue;
+      }
       const ks = keyString(d);
       // Drop the cache slot before mutating: if anything below throws, or the spool rolls the
       // transaction back, the next reader finds no slot (or a rev the row does not have) and
@@ -207,7 +217,7 @@ export function createRollupEngine(
       });
     const cacheFrom = now - latenessMs - intervalMs;
     for (const [ks, c] of touched) if (c.startMs >= cacheFrom) cache.set(ks, c);
-    aggregatedTotal.inc(entries);
+    aggregatedTotal.inc(entriesApplied);
     if (late.length > 0) {
       reemitted.inc(late.length);
       log.debug({ event: 'rollup_late_reemit', intervals: late.length }, 'late entries re-emitted');
@@ -277,7 +287,12 @@ export function createRollupEngine(
     const now = deps.clock.now();
     if (now - lastPrune < pruneEveryMs) return;
     lastPrune = now;
-    const removed = tbl().prune(now - retentionMs);
+    const t = tbl();
+    const before = now - retentionMs;
+    // A clock that stepped back has nothing new to prune, and must not lower the mark.
+    if (before <= prunedBefore) return;
+    const removed = t.prune(before);
+    prunedBefore = before;
     if (removed > 0) {
       pruned.inc(removed);
       log.info({ event: 'rollup_pruned', intervals: removed }, 'old rollup intervals pruned');
@@ -323,12 +338,12 @@ export function createRollupEngine(
       const agg: Aggregated = { deltas: new Map(), aggregated: 0 };
       for (const b of batches)
         aggregateEntries(b.batch.entries, { intervalMs, numericFields }, agg);
-      const cutoff = deps.clock.now() - retentionMs;
+      // `start < now − retention` is exactly what pruning deletes; and an interval before any
+      // cut-off pruned so far may be gone even when the clock has stepped back since.
+      const cutoff = Math.max(deps.clock.now() - retentionMs, prunedBefore);
       const deltas: IntervalDelta[] = [];
       let expired = 0;
       for (const d of agg.deltas.values()) {
-        // `start < now − retention` is exactly what pruning deletes, so an accepted interval
-        // has never been pruned (the clock only moves forward between a prune and this).
         if (d.startMs < cutoff) expired += d.state.events;
         else deltas.push(d);
       }

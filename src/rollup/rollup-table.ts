@@ -10,6 +10,7 @@
  *   index rollup_interval_start (start_ms)      emission and pruning walk by time
  *
  *   rollup_meta  key → value   'closed_through': every interval starting before it is emitted
+ *                              'pruned_before': intervals starting before it may have been deleted
  */
 import type { Db, Store } from '../store/sqlite.ts';
 
@@ -63,7 +64,9 @@ export interface RollupTable {
   unemittedBefore(beforeMs: number): IntervalRow[];
   closedThrough(): number | undefined;
   setClosedThrough(ms: number): void;
-  /** Deletes intervals starting before `beforeMs`; returns how many. */
+  /** The highest `beforeMs` ever pruned: an interval starting before it may be gone. */
+  prunedBefore(): number | undefined;
+  /** Deletes intervals starting before `beforeMs` and remembers it; returns how many. */
   prune(beforeMs: number): number;
   query(q: {
     role?: string;
@@ -98,7 +101,16 @@ export function rollupTable(db: Db): RollupTable {
     `INSERT INTO rollup_meta (key, value) VALUES ('closed_through', ?)
      ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
   );
+  const selPruned = db.prepare(`SELECT value FROM rollup_meta WHERE key = 'pruned_before'`).pluck();
+  const setPruned = db.prepare(
+    `INSERT INTO rollup_meta (key, value) VALUES ('pruned_before', ?)
+     ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
+  );
   const prune = db.prepare('DELETE FROM rollup_interval WHERE start_ms < ?');
+  const pruneAndNote = db.transaction((before: number): number => {
+    setPruned.run(before);
+    return prune.run(before).changes;
+  });
   const queries = new Map<string, ReturnType<Db['prepare']>>();
   return {
     db,
@@ -115,7 +127,8 @@ export function rollupTable(db: Db): RollupTable {
     setClosedThrough: (ms) => {
       setMeta.run(ms);
     },
-    prune: (before) => prune.run(before).changes,
+    prunedBefore: () => selPruned.get() as number | undefined,
+    prune: (before) => pruneAndNote(before),
     query(q) {
       const shape = `${q.role === undefined ? '' : 'r'}${q.version === undefined ? '' : 'v'}`;
       let stmt = queries.get(shape);

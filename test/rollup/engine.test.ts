@@ -373,6 +373,45 @@ describe('rollup engine', () => {
     expect(await metricValue(r.deps, 'fleetline_rollup_intervals_pruned_total')).toBe(1);
   });
 
+  it('after pruning, an entry for a pruned interval is not rolled up even if the clock steps back', async () => {
+    const r = await rig({ config: { retention: '1h' } });
+    await r.spool.deliver(
+      r.engine,
+      spooled([entry(T0 + 1, { reqtime: 1 }), entry(T0 + 2, { reqtime: 2 })], 2),
+    );
+    r.clock.set(T0 + 3_600_000 + 20_000);
+    r.engine.tick(); // emits the interval (2 events), then prunes it
+    expect(rollupPoints(r.spool).map((p) => p.record.events)).toEqual([2n]);
+    expect(r.engine.query({ since: 0, until: T0 + 1e9 })).toHaveLength(0);
+    // NTP steps the clock back a minute; a very late entry for the pruned interval arrives.
+    r.clock.set(T0 + 3_600_000 - 40_000);
+    await r.spool.deliver(r.engine, spooled([entry(T0 + 3, { reqtime: 3 })], 1, 2));
+    // Re-emitting the rebuilt 1-event interval would overwrite the full point in InfluxDB.
+    expect(rollupPoints(r.spool).map((p) => p.record.events)).toEqual([2n]);
+    expect(r.engine.query({ since: 0, until: T0 + 1e9 })).toHaveLength(0);
+    expect(await metricValue(r.deps, 'fleetline_rollup_entries_expired_total')).toBe(1);
+  });
+
+  it('remembers how far it pruned across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const clock = fakeClock(T0 + 5000);
+    const first = await rig({ dir, clock, config: { retention: '1h' } });
+    await first.spool.deliver(
+      first.engine,
+      spooled([entry(T0 + 1, { reqtime: 1 }), entry(T0 + 2, { reqtime: 2 })], 2),
+    );
+    clock.set(T0 + 3_600_000 + 20_000);
+    first.engine.tick();
+    await first.engine.stop();
+    await first.store.stop();
+    clock.set(T0 + 3_600_000 - 40_000);
+    const r = await rig({ dir, clock, config: { retention: '1h' } });
+    await r.spool.deliver(r.engine, spooled([entry(T0 + 3, { reqtime: 3 })], 1, 2));
+    expect(rollupPoints(r.spool).map((p) => p.record.events)).toEqual([2n]);
+    expect(r.engine.query({ since: 0, until: T0 + 1e9 })).toHaveLength(0);
+  });
+
   it('query filters by role, version and [since, until) and returns fields as numbers', async () => {
     const r = await rig();
     await r.spool.deliver(
