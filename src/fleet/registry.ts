@@ -281,6 +281,13 @@ export function createFleetRegistry(
     return t;
   };
 
+  /** When the instance's current life began: spans of one life follow each other without gap. */
+  const lifeStart = (rec: InstanceRecord): number => {
+    let i = rec.spans.length - 1;
+    while (i > 0 && rec.spans[i - 1]!.to >= rec.spans[i]!.from) i--;
+    return rec.spans[i]!.from;
+  };
+
   /**
    * Hot path memo: key → the span it resolved to last. Valid while the asked time lies inside
    * the span; cleared whenever an observation changes anything, so it is never stale. It saves
@@ -703,6 +710,9 @@ export function createFleetRegistry(
     for (const rec of byId.values()) {
       const seen = lastSeen(rec);
       if (rec.terminatedAt !== undefined || seen === undefined) continue;
+      // Silence from before its current life does not count: an instance the sweep ended and a
+      // source then listed again would otherwise be ended at the next sweep, listed again, …
+      if (seen < lifeStart(rec)) continue;
       if (now - seen > idleMs)
         gone.push({
           kind: 'terminated',

@@ -1,0 +1,50 @@
+/** The idle sweep (`lifecycle.idle_terminate`) next to sources that list what they own. */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Observation } from '../../src/fleet/observation.ts';
+import { testDeps } from '../helpers/deps.ts';
+import { fakeClock } from '../helpers/fake-clock.ts';
+import { type Fleet, lifecycleConfig, openFleet } from './fleet-harness.ts';
+
+const T = Date.UTC(2026, 10, 27, 8, 0, 0);
+const listing = (at: number, source: 'ec2' | 'static' = 'ec2'): Observation => ({
+  kind: 'snapshot',
+  at,
+  source,
+  instances: [{ instanceId: 'i-quiet', role: 'web', version: '1', launchedAt: T }],
+});
+const sweepOnce = () => new Promise((res) => setTimeout(res, 1100));
+
+describe('fleet registry idle sweep', () => {
+  let fleet: Fleet | undefined;
+  afterEach(async () => {
+    await fleet?.stop();
+    fleet = undefined;
+  });
+
+  it('ends a silent instance once, not again at every sweep after EC2 listed it again', async () => {
+    const clock = fakeClock(T);
+    fleet = await openFleet({
+      deps: testDeps({ clock }),
+      lifecycle: lifecycleConfig({ idle_terminate: '1s' }),
+    });
+    const r = fleet.registry;
+    r.observe([listing(T)]);
+    r.noteSeen(r.lookup('i-quiet', T)!, T + 100);
+    for (let poll = 1; poll <= 3; poll++) {
+      clock.advance(5000);
+      await sweepOnce();
+      r.observe([listing(clock.now())]);
+    }
+    // Silent: ended at its last record. Listed again: back, and its idle clock starts over.
+    expect(fleet.emitted.map((e) => e.kind)).toEqual(['launch', 'terminate', 'launch']);
+    expect(r.liveInstances().map((i) => i.instanceId)).toEqual(['i-quiet']);
+    // Records again, then silence again: ended again.
+    const seenAt = clock.now() + 10;
+    r.noteSeen(r.lookup('i-quiet', seenAt)!, seenAt);
+    clock.advance(5000);
+    await sweepOnce();
+    expect(r.instances({ live: false }).map((i) => [i.instanceId, i.terminatedAt])).toEqual([
+      ['i-quiet', seenAt],
+    ]);
+  });
+});
