@@ -89,8 +89,25 @@ function parseParams(q: Query, now: number): Params | string {
 function parseTime(text: string): number | undefined {
   if (/^[0-9]{1,15}$/.test(text)) return Number(text);
   // Date.parse accepts much more than RFC 3339; insist on the date-time shape with a zone.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text))
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(
+    text,
+  );
+  if (!m) return undefined;
+  // ...and on a day and hour that exist: V8 reads 2026-02-30 as March 2 and T24:00 as the
+  // next day, which would answer for a range the caller did not ask for.
+  const [year, month, day, hour] = [m[1], m[2], m[3], m[4]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23)
     return undefined;
   const t = Date.parse(text);
   return Number.isNaN(t) ? undefined : t;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
