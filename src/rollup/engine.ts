@@ -31,7 +31,7 @@ import { RetryableError } from '../core/errors.ts';
 import { type Component, component } from '../core/lifecycle.ts';
 import type { Spool, SpoolConsumer, SpooledBatch } from '../spool/contract.ts';
 import type { Db, Store } from '../store/sqlite.ts';
-import { counter } from '../telemetry/metrics.ts';
+import { counter, gauge } from '../telemetry/metrics.ts';
 import {
   type Aggregated,
   aggregateEntries,
@@ -151,6 +151,15 @@ export function createRollupEngine(
 
   migrateRollupTable(opts.store);
   const cache = new Map<string, Cached>();
+  gauge(
+    deps.metrics,
+    'fleetline_rollup_cached_intervals',
+    'rollup interval states kept decoded in memory',
+    [],
+    function collect() {
+      this.set(cache.size);
+    },
+  );
   let table: RollupTable | undefined;
   let closedThrough: number | undefined;
   /** Intervals starting before this may have been pruned (persisted: survives the clock going back). */
@@ -215,8 +224,7 @@ export function createRollupEngine(
         origin: DERIVED_ORIGIN,
         receivedAt: now,
       });
-    const cacheFrom = now - latenessMs - intervalMs;
-    for (const [ks, c] of touched) if (c.startMs >= cacheFrom) cache.set(ks, c);
+    for (const [ks, c] of touched) if (cacheable(c.startMs, now)) cache.set(ks, c);
     aggregatedTotal.inc(entriesApplied);
     if (late.length > 0) {
       reemitted.inc(late.length);
@@ -278,9 +286,26 @@ export function createRollupEngine(
     })();
     closedThrough = target;
     emitted.inc(n);
-    const cacheFrom = now - latenessMs - intervalMs;
-    for (const [ks, c] of cache) if (c.startMs < cacheFrom) cache.delete(ks);
     return n;
+  };
+
+  /**
+   * Only the intervals entries are still arriving for are worth keeping decoded: the last
+   * `lateness` and the current and next interval. An interval further ahead (an agent whose
+   * clock is off, a hostile timestamp) would otherwise stay in memory until the clock reached
+   * it, one new slot per interval, for good.
+   */
+  const cacheable = (startMs: number, now: number): boolean =>
+    startMs >= now - latenessMs - intervalMs && startMs <= now + intervalMs;
+
+  /** Once per interval (also while the clock is behind closed_through): drop the rest. */
+  let evictedAt = Number.NaN;
+  const evictCache = (): void => {
+    const now = deps.clock.now();
+    const at = Math.floor(now / intervalMs);
+    if (at === evictedAt) return;
+    evictedAt = at;
+    for (const [ks, c] of cache) if (!cacheable(c.startMs, now)) cache.delete(ks);
   };
 
   const pruneDue = (): void => {
@@ -302,6 +327,7 @@ export function createRollupEngine(
   const tick = (): number => {
     if (!opts.store.isOpen()) return 0;
     try {
+      evictCache();
       const n = emitDue();
       pruneDue();
       return n;

@@ -324,6 +324,24 @@ describe('rollup engine', () => {
     expect(r.members.map(([, , from, to]) => [from - T0, to - T0])).toEqual([[60_000, 120_000]]);
   });
 
+  it('keeps no far-future intervals in its memory cache (a skewed or hostile clock)', async () => {
+    const r = await rig();
+    const cached = () => metricValue(r.deps, 'fleetline_rollup_cached_intervals');
+    await r.spool.deliver(r.engine, spooled([entry(T0 + 1, { reqtime: 1 })], 1));
+    expect(await cached()).toBe(1);
+    // One agent a year ahead: every entry opens an interval nothing would ever evict.
+    const ahead = Array.from({ length: 300 }, (_, i) =>
+      entry(T0 + 365 * 86_400_000 + i * 10_000, { reqtime: i }),
+    );
+    for (const b of spooled(ahead, 50, 2)) await r.spool.deliver(r.engine, [b]);
+    expect(await cached()).toBe(1);
+    expect(r.engine.query({ since: T0 + 1e9, until: T0 + 1e12 })).toHaveLength(300);
+    // Closed intervals leave the cache as the clock moves on.
+    r.clock.set(T0 + 10 * 60_000);
+    r.engine.tick();
+    expect(await cached()).toBe(0);
+  });
+
   it('a throw inside the spool transaction leaves the state and the cache unchanged', async () => {
     const r = await rig();
     await r.spool.deliver(r.engine, spooled([entry(T0 + 1, { reqtime: 1 })], 1));
