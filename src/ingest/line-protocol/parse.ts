@@ -15,6 +15,10 @@
  * Policy (matches InfluxDB 1.x): a bad line does not spoil the others. The caller gets every
  * valid point plus one error per bad line, each naming its 1-based line number and the
  * problem (`line 3: invalid field value "x" for key reqtime`), and decides the answer.
+ * A bad line ends where InfluxDB's line scanner ends it: at the first newline outside a quoted
+ * field value (so a bad point's multi-line string is never read as points of its own), or,
+ * when a quote is never closed, at the first newline after that quote. A repeated tag key is
+ * an error (`duplicate tag key host`), as in InfluxDB; a repeated field key keeps the last value.
  */
 import type { Entry, RecordMap, RecordValue } from '../../core/entry.ts';
 import { nowAt, type Precision, timestampToTime } from './precision.ts';
@@ -118,6 +122,7 @@ class Scanner {
       }
 
       const startLine = this.line;
+      const startPos = this.pos;
       try {
         entries.push(this.point());
       } catch (err) {
@@ -125,9 +130,10 @@ class Scanner {
         errorCount++;
         if (errors.length < maxErrors)
           errors.push({ line: startLine, message: `line ${startLine}: ${err.problem}` });
-        const nl = text.indexOf('\n', this.pos);
-        if (nl < 0) break;
-        this.pos = nl;
+        const end = badLineEnd(text, startPos);
+        this.line = startLine + countNewlines(text, startPos, end);
+        if (end >= n) break;
+        this.pos = end;
       }
       if (this.pos < n) {
         this.pos++; // the '\n'
@@ -173,11 +179,13 @@ class Scanner {
     while (text.charCodeAt(this.pos) === COMMA) {
       this.pos++;
       const key = this.key(true, 'missing fields');
-      if (text.charCodeAt(this.pos) !== EQ) throw new LineFault(`missing tag value for key ${key}`);
+      if (text.charCodeAt(this.pos) !== EQ)
+        throw new LineFault(`missing tag value for key ${clip(key)}`);
       this.pos++;
       const value = this.key(false, 'missing fields');
-      if (value.length === 0) throw new LineFault(`missing tag value for key ${key}`);
+      if (value.length === 0) throw new LineFault(`missing tag value for key ${clip(key)}`);
       tags ??= {};
+      if (Object.hasOwn(tags, key)) throw new LineFault(`duplicate tag key ${clip(key)}`);
       if (key === PROTO) defineOwn(tags, key, value);
       else tags[key] = value;
     }
@@ -191,7 +199,7 @@ class Scanner {
     for (;;) {
       const key = this.key(true, 'missing field value');
       if (text.charCodeAt(this.pos) !== EQ)
-        throw new LineFault(`missing field value for key ${key}`);
+        throw new LineFault(`missing field value for key ${clip(key)}`);
       this.pos++;
       const value = this.fieldValue(key);
       if (key === PROTO) defineOwn(record, key, value);
@@ -277,7 +285,7 @@ class Scanner {
           const nl = text.indexOf('\n', start);
           this.pos = nl < 0 ? n : nl;
           this.line = openLine;
-          throw new LineFault(`unterminated string value for key ${key}`);
+          throw new LineFault(`unterminated string value for key ${clip(key)}`);
         }
         const ch = text.charCodeAt(pos);
         if (ch === QUOTE) break;
@@ -298,7 +306,7 @@ class Scanner {
       this.pos = pos;
       const next = text.charCodeAt(pos);
       if (pos < n && next !== COMMA && next !== SPACE && next !== NL && next !== CR)
-        throw new LineFault(`unexpected text after string value for key ${key}`);
+        throw new LineFault(`unexpected text after string value for key ${clip(key)}`);
       return out;
     }
     const start = pos;
@@ -313,12 +321,63 @@ class Scanner {
     if (value === undefined)
       throw new LineFault(
         raw.length === 0
-          ? `missing field value for key ${key}`
-          : `invalid field value "${clip(raw)}" for key ${key}`,
+          ? `missing field value for key ${clip(key)}`
+          : `invalid field value "${clip(raw)}" for key ${clip(key)}`,
       );
-    if (value instanceof LineFault) throw new LineFault(`${value.problem} for key ${key}`);
+    if (value instanceof LineFault) throw new LineFault(`${value.problem} for key ${clip(key)}`);
     return value;
   }
+}
+
+/**
+ * Where the bad line starting at `from` ends (the index of its newline, or the text's end), as
+ * InfluxDB 1.x's `scanLine` delimits lines: a backslash protects the next character, and past
+ * the first space a `"` that opens a field value (more `=` than `,` seen) starts a quoted
+ * run in which newlines do not end the line. One difference: a backslash never protects a
+ * newline, since a good line never continues past one either. A quote still open at the end
+ * of the text ends the line at the first newline after it, so one stray quote does not take
+ * every later line with it.
+ */
+function badLineEnd(text: string, from: number): number {
+  const n = text.length;
+  let fields = false;
+  let quoted = false;
+  let quoteAt = -1;
+  let equals = 0;
+  let commas = 0;
+  for (let i = from; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === BSL) {
+      if (i + 1 < n && text.charCodeAt(i + 1) !== NL) i++;
+      continue;
+    }
+    if (c === SPACE) fields = true;
+    if (fields) {
+      if (!quoted && c === EQ) {
+        equals++;
+        continue;
+      }
+      if (!quoted && c === COMMA) {
+        commas++;
+        continue;
+      }
+      if (c === QUOTE && equals > commas) {
+        quoted = !quoted;
+        quoteAt = i;
+        continue;
+      }
+    }
+    if (c === NL && !quoted) return i;
+  }
+  if (!quoted) return n;
+  const nl = text.indexOf('\n', quoteAt);
+  return nl < 0 ? n : nl;
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let count = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) count++;
+  return count;
 }
 
 /** A non-string field value, or undefined when it is not one of the line-protocol types. */
