@@ -20,7 +20,8 @@
  * interval is re-emitted in the same transaction — once per delivery however many of its
  * entries were late. An entry older than `retention` is not rolled up (its interval may have
  * been pruned, and re-emitting a partial state would overwrite the full point in InfluxDB); it
- * is counted, and still reaches InfluxDB as an event point through the other consumer.
+ * is counted, and still reaches InfluxDB as an event point through the other consumer. So is an
+ * entry more than `retention` ahead of the clock (its row would outlive every prune).
  */
 import { randomInt } from 'node:crypto';
 import { parseDuration } from '../config/duration.ts';
@@ -137,6 +138,11 @@ export function createRollupEngine(
     deps.metrics,
     'fleetline_rollup_entries_expired_total',
     'entries older than rollup.retention, not rolled up',
+  );
+  const futureTotal = counter(
+    deps.metrics,
+    'fleetline_rollup_entries_future_total',
+    'entries more than rollup.retention ahead of the clock, not rolled up',
   );
   const emitFailures = counter(
     deps.metrics,
@@ -366,12 +372,26 @@ export function createRollupEngine(
         aggregateEntries(b.batch.entries, { intervalMs, numericFields }, agg);
       // `start < now − retention` is exactly what pruning deletes; and an interval before any
       // cut-off pruned so far may be gone even when the clock has stepped back since.
-      const cutoff = Math.max(deps.clock.now() - retentionMs, prunedBefore);
+      const now = deps.clock.now();
+      const cutoff = Math.max(now - retentionMs, prunedBefore);
+      // Symmetrically, an interval more than retention ahead is garbage time (a broken agent
+      // clock, a hostile timestamp): its row would sit unemitted and unpruned until the clock
+      // got there, one row per such interval, without bound.
+      const horizon = now + retentionMs;
       const deltas: IntervalDelta[] = [];
       let expired = 0;
+      let future = 0;
       for (const d of agg.deltas.values()) {
         if (d.startMs < cutoff) expired += d.state.events;
+        else if (d.startMs > horizon) future += d.state.events;
         else deltas.push(d);
+      }
+      if (future > 0) {
+        futureTotal.inc(future);
+        log.warn(
+          { event: 'rollup_entries_future', entries: future, retention: config.retention },
+          'entries more than rollup.retention ahead of the clock were not rolled up',
+        );
       }
       if (expired > 0) {
         expiredTotal.inc(expired);
@@ -381,7 +401,7 @@ export function createRollupEngine(
         );
       }
       if (deltas.length === 0) return undefined;
-      const entries = agg.aggregated - expired;
+      const entries = agg.aggregated - expired - future;
       return (db: Db) => apply(db, deltas, entries);
     },
     tick,
