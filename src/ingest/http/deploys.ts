@@ -9,6 +9,7 @@
  * seconds: that is year 5138 in seconds and March 1973 in milliseconds); absent means now.
  */
 import type { Observation } from '../../fleet/observation.ts';
+import { rfc3339Ms } from './event-time.ts';
 
 export interface DeployBody {
   role: string;
@@ -35,6 +36,6 @@ export function deployObservation(body: DeployBody, nowMs: number): Observation 
 
 function deployTime(time: number | string | undefined, nowMs: number): number {
   if (time === undefined) return nowMs;
-  if (typeof time === 'string') return Date.parse(time);
+  if (typeof time === 'string') return rfc3339Ms(time);
   return time < 1e11 ? Math.round(time * 1000) : Math.round(time);
 }

@@ -70,6 +70,23 @@ function negate(whole: number, frac: number): Time {
   return frac === 0 ? { sec: -whole, nsec: 0 } : { sec: -whole - 1, nsec: 1_000_000_000 - frac };
 }
 
+/**
+ * Epoch milliseconds of an RFC 3339 time (as the schemas' `date-time` format accepts it), or
+ * NaN when it is none. RFC 3339 allows a leap second (`23:59:60`), which `Date` cannot hold:
+ * it is read as the following second, as POSIX time counts it.
+ */
+export function rfc3339Ms(text: string): number {
+  const ms = Date.parse(text);
+  if (!Number.isNaN(ms)) return ms;
+  const leap = /^(.*[Tt ][0-9]{2}:[0-9]{2}:)60(.*)$/.exec(text);
+  return leap ? Date.parse(`${leap[1]}59${leap[2]}`) + 1000 : Number.NaN;
+}
+
+/** False for epoch milliseconds that are not a time InfluxDB can store. */
+export function isStorableMs(ms: number): boolean {
+  return Number.isFinite(ms) && isStorableTime({ sec: Math.floor(ms / 1000), nsec: 0 });
+}
+
 /** False for times InfluxDB cannot store (nanoseconds beyond int64). */
 export function isStorableTime(t: Time): boolean {
   return Number.isSafeInteger(t.sec) && Math.abs(t.sec) <= MAX_ABS_SEC;

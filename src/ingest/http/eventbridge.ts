@@ -16,6 +16,7 @@
  * combines the rest from other sources.
  */
 import type { Cause, InstanceFacts, Observation } from '../../fleet/observation.ts';
+import { rfc3339Ms } from './event-time.ts';
 
 export const EC2_STATE_CHANGE = 'EC2 Instance State-change Notification';
 export const ASG_LAUNCH = 'EC2 Instance Launch Successful';
@@ -69,7 +70,7 @@ export function observationsFromEvent(
   event: EventBridgeEvent,
   mapping: EventBridgeMapping = {},
 ): EventBridgeResult {
-  const at = Date.parse(event.time);
+  const at = rfc3339Ms(event.time);
   switch (event['detail-type']) {
     case EC2_STATE_CHANGE: {
       const d = event.detail as unknown as Ec2StateChangeDetail;
@@ -98,7 +99,7 @@ export function observationsFromEvent(
         facts: asgFacts(d, mapping),
         source: 'autoscaling',
       };
-      if (d.StartTime) observation.launchedAt = Date.parse(d.StartTime);
+      if (d.StartTime) observation.launchedAt = rfc3339Ms(d.StartTime);
       return { kind: 'observations', observations: [observation] };
     }
     case ASG_TERMINATE: {
@@ -150,7 +151,7 @@ function asgFacts(d: AsgActivityDetail, mapping: EventBridgeMapping): InstanceFa
 }
 
 function timeOr(text: string | undefined, fallback: number): number {
-  const t = text ? Date.parse(text) : Number.NaN;
+  const t = text ? rfc3339Ms(text) : Number.NaN;
   return Number.isNaN(t) ? fallback : t;
 }
 

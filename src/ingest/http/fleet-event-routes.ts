@@ -7,7 +7,9 @@
  *
  * Bodies are validated with JSON Schema (all errors, each naming its field:
  * `body.phase: must be one of started, finished`) and a request is all-or-nothing: one bad
- * event in an array rejects the array with 400 and observes nothing. Valid observations go to
+ * event in an array rejects the array with 400 and observes nothing. A time the schema accepts
+ * but InfluxDB cannot store (after 2262-04-11, before 1677-09-21) is a 400 as well: it would
+ * become the lifecycle event's point time. Valid observations go to
  * the registry's `ObservationSink`; 200 `{accepted, ignored}` once it took them.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,6 +19,7 @@ import type { Observation, ObservationSink } from '../../fleet/observation.ts';
 import { createBodyValidator } from './body-validation.ts';
 import { type DeployBody, deployObservation } from './deploys.ts';
 import { type Rejection, rejectionFor } from './errors.ts';
+import { isStorableMs, rfc3339Ms } from './event-time.ts';
 import {
   ASG_LAUNCH,
   ASG_TERMINATE,
@@ -95,9 +98,12 @@ export function fleetEventRoutes(deps: Deps, opts: FleetEventRoutesOptions): Fas
             continue;
           }
           const event = events[i] as EventBridgeEvent;
-          errors.push(
-            ...(validateDetail[event['detail-type']]?.(event.detail, `${path}.detail`) ?? []),
-          );
+          const validate = validateDetail[event['detail-type']];
+          const detailErrors = validate?.(event.detail, `${path}.detail`) ?? [];
+          errors.push(...detailErrors, ...unstorableTime(event.time, `${path}.time`));
+          if (validate && detailErrors.length === 0 && event['detail-type'] !== EC2_STATE_CHANGE)
+            for (const key of ['StartTime', 'EndTime'])
+              errors.push(...unstorableTime(event.detail[key], `${path}.detail.${key}`));
         }
         if (errors.length > 0) throw new InvalidInputError(errors.join('; '));
 
@@ -131,7 +137,10 @@ export function fleetEventRoutes(deps: Deps, opts: FleetEventRoutesOptions): Fas
       try {
         const errors = validateDeploy(req.body, 'body');
         if (errors.length > 0) throw new InvalidInputError(errors.join('; '));
-        const observation = deployObservation(req.body as DeployBody, deps.clock.now());
+        const body = req.body as DeployBody;
+        const observation = deployObservation(body, deps.clock.now());
+        if (body.time !== undefined && !isStorableMs(observation.at))
+          throw new InvalidInputError(`body.time: ${OUT_OF_RANGE}`);
         observe([observation]);
         telemetry.deploys.accepted(1);
         return reply.code(200).send({ accepted: 1 });
@@ -140,6 +149,14 @@ export function fleetEventRoutes(deps: Deps, opts: FleetEventRoutesOptions): Fas
       }
     });
   };
+}
+
+const OUT_OF_RANGE = 'is not a time InfluxDB can store (1677-09-21 to 2262-04-11)';
+
+/** The problem with an RFC 3339 time the schema accepted, if it is no storable time. */
+function unstorableTime(value: unknown, path: string): string[] {
+  if (typeof value !== 'string' || isStorableMs(rfc3339Ms(value))) return [];
+  return [`${path}: ${OUT_OF_RANGE}`];
 }
 
 function send(reply: FastifyReply, r: Rejection) {
