@@ -175,13 +175,20 @@ function statusClassOf(record: Readonly<RecordMap>): string | undefined {
   return undefined;
 }
 
+/**
+ * A finite decimal number, whole string. Each digit run can be matched one way only: the
+ * former `\d+\.?\d*` split a run of digits between two quantifiers, and on a long run with junk
+ * at the end the backtracking was quadratic (50 kB: seconds, with the event loop blocked).
+ */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 /** A number, a bigint, or a string that is entirely a finite decimal number. */
 function numberOf(v: RecordValue | undefined): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string') {
     const t = v.trim();
-    if (t === '' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined;
+    if (t === '' || !DECIMAL.test(t)) return undefined;
     const n = Number(t);
     return Number.isFinite(n) ? n : undefined;
   }

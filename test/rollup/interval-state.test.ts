@@ -130,6 +130,35 @@ describe('interval state', () => {
     expect(rollupFields(fresh)).toEqual({ events: 2n, level_info: 1n, level_constructor: 1n });
   });
 
+  it('reads a long non-numeric string in linear time (no regex backtracking)', () => {
+    // A record is the agent's to shape: a 50 kB run of digits with a letter at the end took
+    // seconds per key (quadratic backtracking), with the event loop blocked throughout.
+    const junk = `${'7'.repeat(50_000)}x`;
+    const s = emptyState();
+    const t = performance.now();
+    addRecord(s, { status: junk, code: junk, reqtime: junk }, ['reqtime'], { status: junk });
+    expect(performance.now() - t).toBeLessThan(250);
+    expect(rollupFields(s)).toEqual({ events: 1n });
+  });
+
+  it.each<[string, number | undefined]>([
+    ['1.', 1],
+    ['.5', 0.5],
+    ['+1.5E-3', 0.0015],
+    ['-2e2', -200],
+    [' 42 ', 42],
+    ['1.2.3', undefined],
+    ['1e', undefined],
+    ['.', undefined],
+    ['e5', undefined],
+    ['0x10', undefined],
+    ['1_000', undefined],
+  ])('numeric string %j → %s', (text, want) => {
+    const f = fieldsOf([{ reqtime: text }]);
+    if (want === undefined) expect(f.reqtime_count).toBeUndefined();
+    else expect(f.reqtime_sum).toBe(want);
+  });
+
   it('decodes a state stored with a non-numeric count (written before the fix) without it', () => {
     const poisoned = decodeState(
       '{"e":2,"l":{"constructor":"function Object() { [native code] }1","info":1},"s":{},"n":{}}',
