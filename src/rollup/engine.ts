@@ -109,6 +109,13 @@ export function createRollupEngine(
   const graceMs = parseDuration(config.grace);
   const retentionMs = parseDuration(config.retention);
   const latenessMs = parseDuration(config.lateness);
+  // Pruning deletes intervals starting before now − retention: a retention that does not
+  // outlast an interval's end + grace (+ the lateness in which late entries are still welcome)
+  // can delete an interval before it is emitted, and refuses entries the rollup should count.
+  if (retentionMs <= intervalMs + graceMs + latenessMs)
+    throw new Error(
+      `rollup.retention (${config.retention}) must be longer than rollup.interval + rollup.grace + rollup.lateness (${config.interval} + ${config.grace} + ${config.lateness})`,
+    );
   const numericFields = [...config.numeric_fields];
   // Members history is only filled in for this long after a gap (e.g. the service was down);
   // older gaps keep only the intervals that have events. Whole intervals: the backfill walks

@@ -497,6 +497,25 @@ describe('rollup engine', () => {
     ]);
   });
 
+  it('refuses a retention too short to keep an interval until it is emitted', () => {
+    // Pruning deletes intervals starting before now − retention; with retention ≤ interval +
+    // grace it can delete an interval in the moment between its end and its emission.
+    const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const store = createStore(dir);
+    const make = (config: Partial<RollupConfig>) => () =>
+      createRollupEngine({ ...ROLLUP_DEFAULTS, ...config }, testDeps(), {
+        store,
+        spool: { appendInTransaction: () => undefined },
+        members: () => 0,
+        roleVersions: () => [],
+      });
+    expect(make({ interval: '1h', retention: '1h' })).toThrow(/rollup\.retention/);
+    expect(make({ interval: '10s', grace: '2s', lateness: '2m', retention: '2m' })).toThrow(
+      /rollup\.retention/,
+    );
+  });
+
   it('stop() is safe before start(), idempotent, and emits what is due', async () => {
     const r = await rig();
     const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-'));
