@@ -99,14 +99,15 @@ export function createFleetLabeller(
   };
 
   // Consecutive records mostly come from the same agent: remember the last claim's span while
-  // the record's time stays inside it.
+  // the record's time stays inside it — when the registry says the span answers for the claim
+  // over its whole length (not so while two instances share an address).
   let lastKey: string | undefined;
   let lastSpan: Span | undefined;
   const lookup = (key: string, atMs: number): Span | undefined => {
     if (key === lastKey && lastSpan !== undefined && atMs >= lastSpan.from && atMs < lastSpan.to)
       return lastSpan;
     const span = registry.lookup(key, atMs);
-    if (span !== undefined) {
+    if (span !== undefined && registry.lastLookupHolds()) {
       lastKey = key;
       lastSpan = span;
     }

@@ -96,6 +96,12 @@ export interface InstanceView extends InstanceModel {
 export interface FleetRegistry extends Component, ObservationSink {
   /** The span of the instance named by id, private IP or (short) hostname at `atMs`. */
   lookup(key: string, atMs: number): Span | undefined;
+  /**
+   * Whether the span the last `lookup` returned is the answer for that key at any time inside
+   * it, until the registry changes (`onChange`), so a caller may remember it. False when it is
+   * the answer for that time only (another instance shares the address for part of the span).
+   */
+  lastLookupHolds(): boolean;
   /** Records that a record of this instance was seen (cheap; for idle detection). */
   noteSeen(span: Span, atMs: number): void;
   roles(): RoleModel[];
@@ -295,6 +301,8 @@ export function createFleetRegistry(
    */
   const hot = new Map<string, Span>();
   const HOT_MAX = 200_000;
+  /** See `lastLookupHolds`. */
+  let lastHolds = false;
 
   const spanAt = (rec: InstanceRecord, t: number): Span => {
     const spans = rec.spans;
@@ -304,17 +312,37 @@ export function createFleetRegistry(
   };
 
   // IPs and hostnames are reused by later instances: prefer the one live at t, then the
-  // latest launched before t, then the earliest.
-  const byAddressAt = (key: string, t: number): InstanceRecord | undefined => {
-    const list = byAddress.get(key);
-    if (!list) return undefined;
-    if (list.length === 1) return list[0];
+  // latest launched before t, then the earliest. Of two live at t (the old one's end not
+  // reported yet), the later launched: its address was handed out after the other's. Ties go
+  // by id, so the answer never depends on the list's order (which a restart changes).
+  const later = (a: InstanceRecord, b: InstanceRecord) =>
+    a.launchedAt > b.launchedAt || (a.launchedAt === b.launchedAt && a.instanceId > b.instanceId);
+  const byAddressAt = (list: InstanceRecord[], t: number): InstanceRecord => {
+    let live: InstanceRecord | undefined;
     let best: InstanceRecord | undefined;
     for (const r of list) {
-      if (r.launchedAt <= t && t < (r.terminatedAt ?? Number.POSITIVE_INFINITY)) return r;
-      if (r.launchedAt <= t && (!best || r.launchedAt > best.launchedAt)) best = r;
+      if (r.launchedAt > t) continue;
+      if (t < (r.terminatedAt ?? Number.POSITIVE_INFINITY)) {
+        if (!live || later(r, live)) live = r;
+      } else if (!best || later(r, best)) best = r;
     }
-    return best ?? list.reduce((a, b) => (b.launchedAt < a.launchedAt ? b : a));
+    return live ?? best ?? list.reduce((a, b) => (later(a, b) ? b : a));
+  };
+  /**
+   * Whether another instance under the same address would win a lookup at some time inside
+   * `span` (one launched later whose life overlaps it): the span then does not answer for the
+   * address over its whole length, and must not be remembered as if it did.
+   */
+  const contested = (list: InstanceRecord[], rec: InstanceRecord, span: Span): boolean => {
+    for (const r of list)
+      if (
+        r !== rec &&
+        later(r, rec) &&
+        r.launchedAt < span.to &&
+        (r.terminatedAt ?? Number.POSITIVE_INFINITY) > span.from
+      )
+        return true;
+    return false;
   };
 
   // ---- applying observations -------------------------------------------------------------
@@ -834,20 +862,26 @@ export function createFleetRegistry(
     observe,
     lookup(key, atMs) {
       const memo = hot.get(key);
-      if (memo !== undefined && atMs >= memo.from && atMs < memo.to) return memo;
-      let rec = byAddressAt(key, atMs);
-      if (!rec) {
-        const lower = key.toLowerCase();
-        if (lower !== key) rec = byAddressAt(lower, atMs);
-        if (!rec) return undefined;
+      if (memo !== undefined && atMs >= memo.from && atMs < memo.to) {
+        lastHolds = true;
+        return memo;
       }
+      let list = byAddress.get(key);
+      if (list === undefined) {
+        const lower = key.toLowerCase();
+        if (lower !== key) list = byAddress.get(lower);
+        if (list === undefined) return undefined;
+      }
+      const rec = list.length === 1 ? list[0]! : byAddressAt(list, atMs);
       const span = spanAt(rec, atMs);
-      if (atMs >= span.from && atMs < span.to) {
+      lastHolds = list.length === 1 || !contested(list, rec, span);
+      if (lastHolds && atMs >= span.from && atMs < span.to) {
         if (hot.size >= HOT_MAX) hot.clear();
         hot.set(key, span);
       }
       return span;
     },
+    lastLookupHolds: () => lastHolds,
     noteSeen(span, atMs) {
       if (span.seenAt === undefined || atMs > span.seenAt) span.seenAt = atMs;
     },
