@@ -175,8 +175,13 @@ export function createRollupEngine(
   );
   let table: RollupTable | undefined;
   let closedThrough: number | undefined;
-  /** Intervals starting before this may have been pruned (persisted: survives the clock going back). */
-  let prunedBefore = Number.NEGATIVE_INFINITY;
+  /**
+   * The latest interval start pruning deleted (persisted). An interval at or before it may have
+   * had a point, so it is never rebuilt from later entries alone — even when the clock has
+   * stepped back since. Not the prune's cut-off: after a glitch far ahead and back, intervals
+   * that never had a row must still count.
+   */
+  let prunedThrough = Number.NEGATIVE_INFINITY;
   let lastPrune = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
 
@@ -186,7 +191,7 @@ export function createRollupEngine(
     if (table?.db !== db) {
       table = rollupTable(db);
       closedThrough = table.closedThrough();
-      prunedBefore = table.prunedBefore() ?? Number.NEGATIVE_INFINITY;
+      prunedThrough = table.prunedThrough() ?? Number.NEGATIVE_INFINITY;
       cache.clear();
     }
     return table;
@@ -210,7 +215,7 @@ export function createRollupEngine(
     const touched: [string, Cached][] = [];
     let entriesApplied = entries;
     for (const d of deltas) {
-      if (d.startMs < prunedBefore) {
+      if (d.startMs <= prunedThrough) {
         // Pruned after deliver() checked (a tick in between, or a reopened store).
         entriesApplied -= d.state.events;
         expiredTotal.inc(d.state.events);
@@ -326,11 +331,8 @@ export function createRollupEngine(
     if (now - lastPrune < pruneEveryMs) return;
     lastPrune = now;
     const t = tbl();
-    const before = now - retentionMs;
-    // A clock that stepped back has nothing new to prune, and must not lower the mark.
-    if (before <= prunedBefore) return;
-    const removed = t.prune(before);
-    prunedBefore = before;
+    const removed = t.prune(now - retentionMs);
+    prunedThrough = t.prunedThrough() ?? Number.NEGATIVE_INFINITY;
     if (removed > 0) {
       pruned.inc(removed);
       log.info({ event: 'rollup_pruned', intervals: removed }, 'old rollup intervals pruned');
@@ -377,10 +379,10 @@ export function createRollupEngine(
       const agg: Aggregated = { deltas: new Map(), aggregated: 0 };
       for (const b of batches)
         aggregateEntries(b.batch.entries, { intervalMs, numericFields }, agg);
-      // `start < now − retention` is exactly what pruning deletes; and an interval before any
-      // cut-off pruned so far may be gone even when the clock has stepped back since.
+      // `start < now − retention` is exactly what pruning deletes (and what it deleted while
+      // the clock was ahead of now stays refused through `prunedThrough`).
       const now = deps.clock.now();
-      const cutoff = Math.max(now - retentionMs, prunedBefore);
+      const cutoff = now - retentionMs;
       // Symmetrically, an interval more than retention ahead is garbage time (a broken agent
       // clock, a hostile timestamp): its row would sit unemitted and unpruned until the clock
       // got there, one row per such interval, without bound.
@@ -389,7 +391,7 @@ export function createRollupEngine(
       let expired = 0;
       let future = 0;
       for (const d of agg.deltas.values()) {
-        if (d.startMs < cutoff) expired += d.state.events;
+        if (d.startMs < cutoff || d.startMs <= prunedThrough) expired += d.state.events;
         else if (d.startMs > horizon) future += d.state.events;
         else deltas.push(d);
       }

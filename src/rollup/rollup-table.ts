@@ -10,7 +10,7 @@
  *   index rollup_interval_start (start_ms)      emission and pruning walk by time
  *
  *   rollup_meta  key → value   'closed_through': every interval starting before it is emitted
- *                              'pruned_before': intervals starting before it may have been deleted
+ *                              'pruned_through': the latest interval start pruning deleted
  */
 import type { Db, Store } from '../store/sqlite.ts';
 
@@ -64,9 +64,9 @@ export interface RollupTable {
   unemittedBefore(beforeMs: number): IntervalRow[];
   closedThrough(): number | undefined;
   setClosedThrough(ms: number): void;
-  /** The highest `beforeMs` ever pruned: an interval starting before it may be gone. */
-  prunedBefore(): number | undefined;
-  /** Deletes intervals starting before `beforeMs` and remembers it; returns how many. */
+  /** The latest interval start pruning ever deleted (any key); undefined before the first. */
+  prunedThrough(): number | undefined;
+  /** Deletes intervals starting before `beforeMs`, noting the latest start deleted; returns how many. */
   prune(beforeMs: number): number;
   query(q: {
     role?: string;
@@ -101,14 +101,21 @@ export function rollupTable(db: Db): RollupTable {
     `INSERT INTO rollup_meta (key, value) VALUES ('closed_through', ?)
      ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
   );
-  const selPruned = db.prepare(`SELECT value FROM rollup_meta WHERE key = 'pruned_before'`).pluck();
+  const selPruned = db
+    .prepare(`SELECT value FROM rollup_meta WHERE key = 'pruned_through'`)
+    .pluck();
   const setPruned = db.prepare(
-    `INSERT INTO rollup_meta (key, value) VALUES ('pruned_before', ?)
+    `INSERT INTO rollup_meta (key, value) VALUES ('pruned_through', ?)
      ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
   );
+  const lastDoomed = db
+    .prepare('SELECT max(start_ms) FROM rollup_interval WHERE start_ms < ?')
+    .pluck();
   const prune = db.prepare('DELETE FROM rollup_interval WHERE start_ms < ?');
   const pruneAndNote = db.transaction((before: number): number => {
-    setPruned.run(before);
+    const last = lastDoomed.get(before) as number | null;
+    if (last === null) return 0;
+    setPruned.run(last);
     return prune.run(before).changes;
   });
   const queries = new Map<string, ReturnType<Db['prepare']>>();
@@ -127,7 +134,7 @@ export function rollupTable(db: Db): RollupTable {
     setClosedThrough: (ms) => {
       setMeta.run(ms);
     },
-    prunedBefore: () => selPruned.get() as number | undefined,
+    prunedThrough: () => selPruned.get() as number | undefined,
     prune: (before) => pruneAndNote(before),
     query(q) {
       const shape = `${q.role === undefined ? '' : 'r'}${q.version === undefined ? '' : 'v'}`;

@@ -426,6 +426,24 @@ describe('rollup engine', () => {
     expect(await metricValue(r.deps, 'fleetline_rollup_entries_expired_total')).toBe(1);
   });
 
+  it('after a clock glitch far ahead and back, keeps rolling up intervals it never pruned', async () => {
+    const r = await rig({ config: { retention: '1h' } });
+    await r.spool.deliver(r.engine, spooled([entry(T0 + 1, { reqtime: 1 })], 1));
+    r.clock.set(T0 + 30 * 86_400_000); // the clock jumps a month ahead: emit, prune everything
+    r.engine.tick();
+    expect(r.engine.query({ since: 0, until: T0 + 1e12 })).toHaveLength(0);
+    r.clock.set(T0 + 25_000); // ...and is corrected
+    await r.spool.deliver(
+      r.engine,
+      spooled([entry(T0 + 2, { reqtime: 2 }), entry(T0 + 15_000, { reqtime: 3 })], 2, 2),
+    );
+    // The interval the glitch pruned stays refused; the next one never had a row and counts.
+    expect(r.engine.query({ since: 0, until: T0 + 1e12 }).map((x) => x.startMs)).toEqual([
+      T0 + 10_000,
+    ]);
+    expect(await metricValue(r.deps, 'fleetline_rollup_entries_expired_total')).toBe(1);
+  });
+
   it('remembers how far it pruned across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
