@@ -254,7 +254,26 @@ export function createRollupEngine(
     const t = tbl();
     const now = deps.clock.now();
     const target = Math.floor((now - graceMs) / intervalMs) * intervalMs;
-    if (closedThrough !== undefined && target <= closedThrough) return 0;
+    if (closedThrough !== undefined && target < closedThrough) {
+      // The clock is behind what was closed: it stepped back, or it had jumped ahead and was
+      // corrected. Waiting for it to catch up would, for as long as the jump was, write no
+      // members points and re-emit every interval at each delivery (all would count as late).
+      // Reopen instead: intervals from `target` on are unemitted again (closed_through still
+      // means "everything before it is emitted"), so they are emitted, once, when they close.
+      const was = closedThrough;
+      let reopened = 0;
+      t.db.transaction(() => {
+        reopened = t.reopenFrom(target);
+        t.setClosedThrough(target);
+      })();
+      closedThrough = target;
+      log.warn(
+        { event: 'rollup_clock_behind', closedThrough: was, now, reopened },
+        'the clock is behind the last closed rollup interval; reopened the intervals after it',
+      );
+      return 0;
+    }
+    if (closedThrough !== undefined && target === closedThrough) return 0;
     const prevClosed = closedThrough;
     let n = 0;
     t.db.transaction(() => {

@@ -64,6 +64,8 @@ export interface RollupTable {
   unemittedBefore(beforeMs: number): IntervalRow[];
   closedThrough(): number | undefined;
   setClosedThrough(ms: number): void;
+  /** Marks every interval starting at or after `fromMs` not emitted; returns how many. */
+  reopenFrom(fromMs: number): number;
   /** The latest interval start pruning ever deleted (any key); undefined before the first. */
   prunedThrough(): number | undefined;
   /** Deletes intervals starting before `beforeMs`, noting the latest start deleted; returns how many. */
@@ -111,6 +113,9 @@ export function rollupTable(db: Db): RollupTable {
   const lastDoomed = db
     .prepare('SELECT max(start_ms) FROM rollup_interval WHERE start_ms < ?')
     .pluck();
+  const reopen = db.prepare(
+    'UPDATE rollup_interval SET emitted_at = NULL WHERE start_ms >= ? AND emitted_at IS NOT NULL',
+  );
   const prune = db.prepare('DELETE FROM rollup_interval WHERE start_ms < ?');
   const pruneAndNote = db.transaction((before: number): number => {
     const last = lastDoomed.get(before) as number | null;
@@ -134,6 +139,7 @@ export function rollupTable(db: Db): RollupTable {
     setClosedThrough: (ms) => {
       setMeta.run(ms);
     },
+    reopenFrom: (from) => reopen.run(from).changes,
     prunedThrough: () => selPruned.get() as number | undefined,
     prune: (before) => pruneAndNote(before),
     query(q) {

@@ -444,6 +444,34 @@ describe('rollup engine', () => {
     expect(await metricValue(r.deps, 'fleetline_rollup_entries_expired_total')).toBe(1);
   });
 
+  it('after a clock glitch far ahead and back, closes intervals and writes members again as the clock runs', async () => {
+    const r = await rig({
+      config: { retention: '1h' },
+      roleVersions: [{ role: 'web', version: '1.0' }],
+      membersOf: () => 3,
+    });
+    r.clock.set(T0 + 30 * 86_400_000);
+    r.engine.tick(); // closed through a month ahead
+    r.clock.set(T0 + 21_000);
+    r.engine.tick();
+    const before = r.spool.appended().length;
+    const open = [entry(T0 + 21_000, { reqtime: 1 }), entry(T0 + 22_000, { reqtime: 2 })];
+    for (const b of spooled(open, 1, 2)) await r.spool.deliver(r.engine, [b]);
+    // An open interval: nothing is emitted per delivery...
+    expect(r.spool.appended()).toHaveLength(before);
+    // ...and it closes, with its members point, once it ended.
+    r.clock.set(T0 + 32_000);
+    expect(r.engine.tick()).toBe(1);
+    const fresh = r.spool.appended().slice(before);
+    expect(
+      fresh.map((e) => [e.tag, e.sec * 1000 - T0, e.record.events ?? e.record.members]),
+    ).toEqual([
+      ['fleet_rollup', 20_000, 2n],
+      ['fleet_members', 10_000, 3n],
+      ['fleet_members', 20_000, 3n],
+    ]);
+  });
+
   it('remembers how far it pruned across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
