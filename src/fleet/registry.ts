@@ -158,6 +158,7 @@ const MIGRATIONS = [
    );
    CREATE INDEX registry_spans_role ON registry_spans (role, version);
    CREATE TABLE registry_tracker (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);`,
+  `CREATE TABLE registry_ended_unknown (instance_id TEXT PRIMARY KEY, ended_at INTEGER NOT NULL);`,
 ];
 
 const AUTHORITATIVE: ReadonlySet<ObservationSource> = new Set([
@@ -200,7 +201,7 @@ export function createFleetRegistry(
   /**
    * When instances no source had registered yet were reported terminated: pushed events arrive
    * out of order, and a launch reported after its own termination must not leave the instance
-   * live forever. Bounded (oldest forgotten first) and in memory only.
+   * live forever. Bounded (oldest forgotten first); mirrored in SQLite like the rest.
    */
   const endedUnknown = new Map<string, number>();
   const ENDED_UNKNOWN_MAX = 10_000;
@@ -350,6 +351,8 @@ export function createFleetRegistry(
   interface Pass {
     events: LifecycleEvent[];
     dirty: Set<InstanceRecord>;
+    /** endedUnknown entries this pass set (a time) or removed (undefined). */
+    ended: Map<string, number | undefined>;
     changed: boolean;
   }
 
@@ -456,7 +459,10 @@ export function createFleetRegistry(
       pass.dirty.add(rec);
       track(pass, { kind: 'launch', at: launchedAt, instanceId: id, role, version: v, slot });
       const endedAt = endedUnknown.get(id);
-      endedUnknown.delete(id);
+      if (endedAt !== undefined) {
+        endedUnknown.delete(id);
+        pass.ended.set(id, undefined);
+      }
       if (terminatedAt !== undefined) terminate(pass, rec, terminatedAt);
       else if (endedAt !== undefined && launchedAt <= endedAt) {
         terminate(pass, rec, endedAt);
@@ -556,8 +562,12 @@ export function createFleetRegistry(
           roleless.delete(o.instanceId);
           endedUnknown.delete(o.instanceId);
           endedUnknown.set(o.instanceId, o.at);
-          if (endedUnknown.size > ENDED_UNKNOWN_MAX)
-            endedUnknown.delete(endedUnknown.keys().next().value!);
+          pass.ended.set(o.instanceId, o.at);
+          if (endedUnknown.size > ENDED_UNKNOWN_MAX) {
+            const oldest = endedUnknown.keys().next().value!;
+            endedUnknown.delete(oldest);
+            pass.ended.set(oldest, undefined);
+          }
         }
         break;
       }
@@ -603,6 +613,11 @@ export function createFleetRegistry(
          last_seen_at = excluded.last_seen_at`,
     ),
     deleteSpans: db.prepare('DELETE FROM registry_spans WHERE instance_id = ?'),
+    setEnded: db.prepare(
+      `INSERT INTO registry_ended_unknown (instance_id, ended_at) VALUES (?, ?)
+       ON CONFLICT (instance_id) DO UPDATE SET ended_at = excluded.ended_at`,
+    ),
+    clearEnded: db.prepare('DELETE FROM registry_ended_unknown WHERE instance_id = ?'),
     insertSpan: db.prepare(
       `INSERT INTO registry_spans (instance_id, valid_from, valid_to, role, version, slot)
        VALUES (?, ?, ?, ?, ?, ?)`,
@@ -618,10 +633,11 @@ export function createFleetRegistry(
     dirty: Set<InstanceRecord>,
     events: LifecycleEvent[],
     trackerChanged: boolean,
+    ended: Map<string, number | undefined>,
   ): LifecycleEvent[] => {
     const db = store.db;
     stmts ??= prepare(db);
-    const { upsertInstance, deleteSpans, insertSpan, saveTracker } = stmts;
+    const { upsertInstance, deleteSpans, insertSpan, saveTracker, setEnded, clearEnded } = stmts;
     // Only events the store did not hold yet go on: a source reporting the same fact twice
     // (a CI job retrying its deploy POST) must not reach the spool or onEvents twice.
     let fresh: LifecycleEvent[] = [];
@@ -646,6 +662,11 @@ export function createFleetRegistry(
             s.version,
             s.slot,
           );
+      }
+      for (const [id, at] of ended) {
+        // Deleted first so that the table's rowid order stays the age order load() relies on.
+        clearEnded.run(id);
+        if (at !== undefined) setEnded.run(id, at);
       }
       if (trackerChanged) saveTracker.run(JSON.stringify(tracker));
       fresh = eventStore.append(events);
@@ -701,6 +722,10 @@ export function createFleetRegistry(
       | { state: string }
       | undefined;
     tracker = saved ? (JSON.parse(saved.state) as TrackerState) : emptyTrackerState();
+    const ended = db
+      .prepare('SELECT instance_id, ended_at FROM registry_ended_unknown ORDER BY rowid')
+      .all() as { instance_id: string; ended_at: number }[];
+    for (const row of ended) endedUnknown.set(row.instance_id, row.ended_at);
   };
 
   // ---- the public face --------------------------------------------------------------------
@@ -710,11 +735,20 @@ export function createFleetRegistry(
       queued.push(...observations);
       return;
     }
-    const pass: Pass = { events: [], dirty: new Set(), changed: false };
+    const pass: Pass = { events: [], dirty: new Set(), ended: new Map(), changed: false };
     for (const o of observations) apply(pass, o);
+    if (pass.ended.size > 0 && pass.dirty.size === 0 && !pass.changed) {
+      persist(pass.dirty, [], false, pass.ended);
+      return;
+    }
     if (pass.dirty.size === 0 && !pass.changed) return;
     hot.clear();
-    const events = persist(pass.dirty, pass.events, pass.events.length > 0 || pass.changed);
+    const events = persist(
+      pass.dirty,
+      pass.events,
+      pass.events.length > 0 || pass.changed,
+      pass.ended,
+    );
     for (const e of events) {
       emitted.inc({ kind: e.kind });
       deps.log.info(

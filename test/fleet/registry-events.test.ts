@@ -100,6 +100,28 @@ describe('fleet registry events', () => {
     expect(r.liveInstances().map((i) => i.instanceId)).toEqual(['i-a']);
   });
 
+  it('remembers a termination reported before the launch across a restart', async () => {
+    const dir = tempDir();
+    fleet = await openFleet({ dir });
+    fleet.registry.observe([
+      { kind: 'terminated', at: T + 10, instanceId: 'i-a', source: 'eventbridge' },
+    ]);
+    await fleet.stop();
+    fleet = await openFleet({ dir });
+    fleet.registry.observe([up('i-a', 'web', '1', T, 'eventbridge')]);
+    expect(fleet.registry.liveInstances()).toEqual([]);
+    expect(fleet.registry.instances()[0]).toMatchObject({
+      instanceId: 'i-a',
+      terminatedAt: T + 10,
+    });
+    // Used once: gone from the store as well.
+    await fleet.stop();
+    fleet = await openFleet({ dir });
+    expect(
+      fleet.store.db.prepare('SELECT count(*) AS n FROM registry_ended_unknown').get(),
+    ).toEqual({ n: 0 });
+  });
+
   it('does not end an instance launched after a termination reported before it was known', async () => {
     fleet = await openFleet();
     const r = fleet.registry;
