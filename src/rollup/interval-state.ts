@@ -42,8 +42,13 @@ function counts(from?: Record<string, number>): Record<string, number> {
   return out;
 }
 
+/** Keyed by configured field names, which may be any record key (`valueOf` too): no prototype. */
+function sketches(): Record<string, QuantileSketch> {
+  return Object.create(null) as Record<string, QuantileSketch>;
+}
+
 export function emptyState(): IntervalState {
-  return { events: 0, levels: counts(), statuses: counts(), numeric: {} };
+  return { events: 0, levels: counts(), statuses: counts(), numeric: sketches() };
 }
 
 /**
@@ -130,7 +135,7 @@ export function decodeState(text: string): IntervalState {
     s: Record<string, number>;
     n: Record<string, string>;
   };
-  const numeric: Record<string, QuantileSketch> = {};
+  const numeric = sketches();
   for (const [f, b64] of Object.entries(raw.n))
     numeric[f] = QuantileSketch.decode(Buffer.from(b64, 'base64'));
   return { events: raw.e, levels: counts(raw.l), statuses: counts(raw.s), numeric };

@@ -159,6 +159,22 @@ describe('interval state', () => {
     else expect(f.reqtime_sum).toBe(want);
   });
 
+  it('summarises numeric fields named like Object.prototype members (valueOf, constructor)', () => {
+    const fields = ['valueOf', 'constructor'];
+    const s = emptyState();
+    addRecord(s, { valueOf: 3, constructor: 4 }, fields);
+    const t = decodeState(encodeState(s));
+    addRecord(t, { valueOf: 5 }, fields);
+    const merged = mergeState(emptyState(), t);
+    expect(rollupFields(merged)).toMatchObject({
+      events: 2n,
+      valueOf_count: 2n,
+      valueOf_sum: 8,
+      constructor_count: 1n,
+      constructor_max: 4,
+    });
+  });
+
   it('decodes a state stored with a non-numeric count (written before the fix) without it', () => {
     const poisoned = decodeState(
       '{"e":2,"l":{"constructor":"function Object() { [native code] }1","info":1},"s":{},"n":{}}',
