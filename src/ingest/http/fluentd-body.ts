@@ -10,16 +10,22 @@
  *
  * Errors are `InvalidInputError`s naming the line or record (`line 3: invalid JSON …`,
  * `record 2: expected a map, got string`); an unknown type is an `UnsupportedMediaTypeError`.
+ * More than `maxRecords` records (or a msgpack array longer than that) is a
+ * `PayloadTooLargeError`, found before the rest is decoded where the format allows (NDJSON,
+ * msgpack; a JSON document is parsed whole first). Records nested deeper than the spool
+ * stores are refused by `toRecordValue`.
  * msgpack EventTime (ext 0) values come out as `EventTimeValue` so the `time` key stays exact;
  * 64-bit integers within ±2^53 come out as numbers, wider ones as bigint.
  */
 import { isUtf8 } from 'node:buffer';
 import { Decoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
 import type { RecordMap, RecordValue } from '../../core/entry.ts';
-import { InvalidInputError } from '../../core/errors.ts';
+import { InvalidInputError, PayloadTooLargeError } from '../../core/errors.ts';
+import { MAX_NESTING } from '../../spool/msgpack-writer.ts';
 import { UnsupportedMediaTypeError } from './errors.ts';
 import { EventTimeValue } from './event-time.ts';
 import { decodeForm } from './form-urlencoded.ts';
+import { tooManyEntries } from './request-limits.ts';
 
 export type FluentdFormat = 'json' | 'ndjson' | 'msgpack' | 'form';
 
@@ -56,49 +62,55 @@ export function fluentdFormatFor(contentType: string | undefined): FluentdFormat
   return format;
 }
 
-export function decodeFluentdBody(body: Buffer, format: FluentdFormat): FluentdBody {
+export function decodeFluentdBody(
+  body: Buffer,
+  format: FluentdFormat,
+  maxRecords = Number.POSITIVE_INFINITY,
+): FluentdBody {
   switch (format) {
     case 'json':
-      return { records: decodeJson(body), params: {} };
+      return { records: decodeJson(body, maxRecords), params: {} };
     case 'ndjson':
-      return { records: decodeNdjson(body), params: {} };
+      return { records: decodeNdjson(body, maxRecords), params: {} };
     case 'msgpack':
-      return { records: decodeMsgpack(body), params: {} };
+      return { records: decodeMsgpack(body, maxRecords), params: {} };
     case 'form':
-      return decodeFormBody(body);
+      return decodeFormBody(body, maxRecords);
   }
 }
 
-function decodeFormBody(body: Buffer): FluentdBody {
+function decodeFormBody(body: Buffer, max: number): FluentdBody {
   const form = decodeForm(body);
   const params: Record<string, string> = {};
   const time = form.get('time');
   if (time) params.time = time.toString('utf8');
   const json = form.get('json');
-  if (json) return { records: decodeJson(json, 'json='), params };
+  if (json) return { records: decodeJson(json, max, 'json='), params };
   const ndjson = form.get('ndjson');
-  if (ndjson) return { records: decodeNdjson(ndjson, 'ndjson='), params };
+  if (ndjson) return { records: decodeNdjson(ndjson, max, 'ndjson='), params };
   const msgpack = form.get('msgpack');
-  if (msgpack) return { records: decodeMsgpack(msgpack, 'msgpack='), params };
+  if (msgpack) return { records: decodeMsgpack(msgpack, max, 'msgpack='), params };
   throw new InvalidInputError(
     'form body has no json=, ndjson= or msgpack= parameter (in_http form encoding)',
   );
 }
 
-function decodeJson(bytes: Buffer, where = 'body'): Array<Record<string, unknown>> {
+function decodeJson(bytes: Buffer, max: number, where = 'body'): Array<Record<string, unknown>> {
   const text = utf8(bytes, where);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     // out_http's `json` format sends one object per line, often as application/json.
-    if (text.trim().includes('\n')) return decodeNdjson(bytes, where);
+    if (text.trim().includes('\n')) return decodeNdjson(bytes, max, where);
     throw new InvalidInputError(`${where}: invalid JSON (${(err as Error).message})`);
   }
-  return recordsOf(value, where);
+  const records = recordsOf(value, where);
+  if (records.length > max) throw tooManyEntries(max, 'records');
+  return records;
 }
 
-function decodeNdjson(bytes: Buffer, where = 'body'): Array<Record<string, unknown>> {
+function decodeNdjson(bytes: Buffer, max: number, where = 'body'): Array<Record<string, unknown>> {
   const text = utf8(bytes, where);
   const records: Array<Record<string, unknown>> = [];
   const errors = new Problems();
@@ -112,14 +124,17 @@ function decodeNdjson(bytes: Buffer, where = 'body'): Array<Record<string, unkno
     const line = text.slice(start, end).trim();
     start = end + 1;
     if (line === '') continue;
+    let value: unknown;
     try {
-      const value: unknown = JSON.parse(line);
-      if (!isMap(value))
-        errors.add(() => `line ${lineNo}: expected a JSON object, got ${kind(value)}`);
-      else records.push(value);
+      value = JSON.parse(line);
     } catch (err) {
       errors.add(() => `line ${lineNo}: invalid JSON (${(err as Error).message})`);
+      continue;
     }
+    if (!isMap(value))
+      errors.add(() => `line ${lineNo}: expected a JSON object, got ${kind(value)}`);
+    else if (records.length === max) throw tooManyEntries(max, 'records');
+    else records.push(value);
   }
   if (errors.count > 0)
     throw new InvalidInputError(
@@ -128,7 +143,7 @@ function decodeNdjson(bytes: Buffer, where = 'body'): Array<Record<string, unkno
   return records;
 }
 
-function decodeMsgpack(bytes: Buffer, where = 'body'): Array<Record<string, unknown>> {
+function decodeMsgpack(bytes: Buffer, max: number, where = 'body'): Array<Record<string, unknown>> {
   const extensionCodec = new ExtensionCodec();
   extensionCodec.register({
     type: 0,
@@ -139,16 +154,25 @@ function decodeMsgpack(bytes: Buffer, where = 'body'): Array<Record<string, unkn
       return new EventTimeValue(view.getUint32(0), view.getUint32(4));
     },
   });
-  const decoder = new Decoder({ extensionCodec, useBigInt64: true });
-  const records: Array<Record<string, unknown>> = [];
+  // An array of records longer than the limit is refused from its header, before its elements
+  // are decoded (which limits arrays inside records the same way).
+  const maxArrayLength = Math.min(max, 0xffffffff);
+  const decoder = new Decoder({ extensionCodec, useBigInt64: true, maxArrayLength });
+  let records: Array<Record<string, unknown>> = [];
   let index = 0;
   try {
     for (const value of decoder.decodeMulti(bytes)) {
       index++;
-      records.push(...recordsOf(normalise(value), `${where} value ${index}`));
+      const batch = recordsOf(normalise(value), `${where} value ${index}`);
+      if (batch.length > max - records.length) throw tooManyEntries(max, 'records');
+      // Not push(...batch): spreading more than ~120k arguments overflows the stack.
+      if (records.length === 0) records = batch;
+      else for (let i = 0; i < batch.length; i++) records.push(batch[i]!);
     }
   } catch (err) {
-    if (err instanceof InvalidInputError) throw err;
+    if (err instanceof InvalidInputError || err instanceof PayloadTooLargeError) throw err;
+    if (/^Max length exceeded: array length/.test((err as Error).message))
+      throw tooManyEntries(max, 'records');
     throw new InvalidInputError(
       `${where}: invalid msgpack after ${index} value(s) (${(err as Error).message})`,
     );
@@ -189,16 +213,20 @@ function normalise(v: unknown): unknown {
   return out;
 }
 
-/** Nested EventTimes (anywhere but a record's `time`) become float seconds. */
-export function toRecordValue(v: unknown): RecordValue {
+/**
+ * Nested EventTimes (anywhere but a record's `time`) become float seconds. Arrays and maps
+ * nested more than the spool stores (`MAX_NESTING`) are bad input: JSON.parse takes thousands
+ * of levels, which overflowed this recursion into a 500 (a client retries those forever).
+ */
+export function toRecordValue(v: unknown, depth = 0): RecordValue {
   if (v instanceof EventTimeValue) return v.sec + v.nsec / 1e9;
-  if (Array.isArray(v)) return v.map(toRecordValue);
-  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
-    const out: RecordMap = {};
-    for (const [k, x] of Object.entries(v)) setOwn(out, k, toRecordValue(x));
-    return out;
-  }
-  return v as RecordValue;
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v as RecordValue;
+  if (depth > MAX_NESTING)
+    throw new InvalidInputError(`nests arrays and maps more than ${MAX_NESTING} levels deep`);
+  if (Array.isArray(v)) return v.map((x) => toRecordValue(x, depth + 1));
+  const out: RecordMap = {};
+  for (const [k, x] of Object.entries(v)) setOwn(out, k, toRecordValue(x, depth + 1));
+  return out;
 }
 
 /** `__proto__` is a legal JSON/msgpack key; plain assignment would swap the prototype. */

@@ -9,7 +9,8 @@
  * msgpack EventTime); otherwise the receive time.
  *
  * Answers: 200 (empty body, like in_http) only after `downstream.consume()` resolved;
- * 400 naming the line/record; 413 over `http.max_body_bytes` (on the wire or decompressed);
+ * 400 naming the line/record; 413 over `http.max_body_bytes` (on the wire or decompressed) or
+ * over `maxEntriesPerRequest` records;
  * 415 for an unknown Content-Type; 503 + Retry-After when fleetline is full.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -31,18 +32,22 @@ import { peerAddress } from './peer-address.ts';
 import { queryParam } from './query-param.ts';
 import { acceptRawBodies } from './raw-body-parser.ts';
 import { decodeBody } from './request-body.ts';
+import { DEFAULT_MAX_ENTRIES_PER_REQUEST } from './request-limits.ts';
 
 export interface FluentdRoutesOptions {
   downstream: Consumer;
   capacity?: CapacityProbe;
   /** Largest decompressed body (http.max_body_bytes); larger is 413. */
   maxBodyBytes: number;
+  /** Most records in one request (default 1,000,000); more is 413. */
+  maxEntriesPerRequest?: number;
 }
 
 const TAG_RE = /^[^\s]+$/;
 
 export function fluentdRoutes(deps: Deps, opts: FluentdRoutesOptions): FastifyPluginAsync {
   const telemetry = inputTelemetry(deps, 'fluentd');
+  const maxRecords = opts.maxEntriesPerRequest ?? DEFAULT_MAX_ENTRIES_PER_REQUEST;
 
   const fail = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const r = rejectionFor(err);
@@ -70,7 +75,7 @@ export function fluentdRoutes(deps: Deps, opts: FluentdRoutesOptions): FastifyPl
           const format = fluentdFormatFor(req.headers['content-type']);
           const body = await decodeBody(raw, req.headers['content-encoding'], opts.maxBodyBytes);
           if (body.length === 0) throw new InvalidInputError('body is empty: no records');
-          const decoded = decodeFluentdBody(body, format);
+          const decoded = decodeFluentdBody(body, format, maxRecords);
           const paramTime = timeParam(
             queryParam(req.query, 'time') ?? decoded.params.time,
             deps.clock.now(),
@@ -119,14 +124,20 @@ function toEntries(
   nowMs: number,
 ): Entry[] {
   const now = timeFromMs(nowMs);
+  // The first five problems worded, the rest counted (a million bad records must not make a
+  // million messages).
   const errors: string[] = [];
+  let bad = 0;
+  const problem = (message: () => string) => {
+    if (bad++ < 5) errors.push(message());
+  };
   const entries: Entry[] = [];
   records.forEach((record, i) => {
     let time = paramTime;
     if (!time && 'time' in record) {
       const t = timeFromValue(record.time);
       if (t && !isStorableTime(t)) {
-        errors.push(`record ${i + 1}: time ${String(record.time)} is out of the storable range`);
+        problem(() => `record ${i + 1}: time ${String(record.time)} is out of the storable range`);
         return;
       }
       if (t) {
@@ -135,10 +146,20 @@ function toEntries(
       }
     }
     time ??= now;
-    const fields = toRecordValue(record) as Entry['record'];
+    let fields: Entry['record'];
+    try {
+      fields = toRecordValue(record) as Entry['record'];
+    } catch (err) {
+      if (!(err instanceof InvalidInputError)) throw err;
+      problem(() => `record ${i + 1}: ${err.message}`);
+      return;
+    }
     entries.push({ tag, sec: time.sec, nsec: time.nsec, record: fields });
   });
-  if (errors.length > 0) throw new InvalidInputError(errors.slice(0, 5).join('; '));
+  if (bad > 0)
+    throw new InvalidInputError(
+      errors.join('; ') + (bad > errors.length ? `; … and ${bad - errors.length} more` : ''),
+    );
   return entries;
 }
 

@@ -12,6 +12,7 @@
  * input `influx-v1`/`influx-v2` and database = db or bucket. gzip/deflate bodies are accepted
  * (the JS client and Telegraf compress).
  *
+ * More than `maxEntriesPerRequest` points (default 1,000,000) is 413 and stores nothing.
  * Parse errors follow InfluxDB 1.x on both endpoints: the valid lines are accepted, and the
  * answer is 400 naming the bad lines (`partial write: …`), so a client does not retry a batch
  * of which most is already stored. Success is 204 after `downstream.consume()` resolved.
@@ -31,12 +32,15 @@ import { peerAddress } from './peer-address.ts';
 import { queryParam } from './query-param.ts';
 import { acceptRawBodies } from './raw-body-parser.ts';
 import { decodeBody } from './request-body.ts';
+import { DEFAULT_MAX_ENTRIES_PER_REQUEST, tooManyEntries } from './request-limits.ts';
 
 export interface InfluxWriteRoutesOptions {
   downstream: Consumer;
   capacity?: CapacityProbe;
   /** Largest decompressed body (http.max_body_bytes); larger is 413. */
   maxBodyBytes: number;
+  /** Most points in one request (default 1,000,000); more is 413. */
+  maxEntriesPerRequest?: number;
 }
 
 type Api = 'v1' | 'v2';
@@ -57,6 +61,7 @@ export function influxWriteRoutes(deps: Deps, opts: InfluxWriteRoutesOptions): F
     v1: inputTelemetry(deps, 'influx-v1'),
     v2: inputTelemetry(deps, 'influx-v2'),
   };
+  const maxEntries = opts.maxEntriesPerRequest ?? DEFAULT_MAX_ENTRIES_PER_REQUEST;
   const apiOf = (req: FastifyRequest): Api => (req.url.startsWith('/api/v2/') ? 'v2' : 'v1');
 
   const fail = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
@@ -93,7 +98,9 @@ export function influxWriteRoutes(deps: Deps, opts: InfluxWriteRoutesOptions): F
         precision,
         nowMs: receivedAt,
         maxErrors: NAMED_ERRORS,
+        maxEntries,
       });
+      if (parsed.tooManyEntries) throw tooManyEntries(maxEntries, 'points');
       if (parsed.entries.length > 0) {
         await opts.downstream.consume({
           entries: parsed.entries,

@@ -36,6 +36,8 @@ export interface ParseOptions {
   nowMs: number;
   /** Stop collecting error messages after this many (the count stays exact). */
   maxErrors?: number;
+  /** Stop parsing when the text holds more valid points than this (see `tooManyEntries`). */
+  maxEntries?: number;
 }
 
 export interface ParseResult {
@@ -43,6 +45,11 @@ export interface ParseResult {
   errors: LineError[];
   /** Number of bad lines (may exceed `errors.length` when capped). */
   errorCount: number;
+  /**
+   * The text holds more than `maxEntries` valid points: parsing stopped at the first one over
+   * (`entries` holds `maxEntries`, errors only those seen so far).
+   */
+  tooManyEntries?: true;
 }
 
 const SPACE = 32;
@@ -101,6 +108,7 @@ class Scanner {
     const entries: Entry[] = [];
     const errors: LineError[] = [];
     const maxErrors = this.opts.maxErrors ?? 100;
+    const maxEntries = this.opts.maxEntries ?? Number.POSITIVE_INFINITY;
     let errorCount = 0;
 
     while (this.pos < n) {
@@ -124,7 +132,10 @@ class Scanner {
       const startLine = this.line;
       const startPos = this.pos;
       try {
-        entries.push(this.point());
+        const entry = this.point();
+        if (entries.length === maxEntries)
+          return { entries, errors, errorCount, tooManyEntries: true };
+        entries.push(entry);
       } catch (err) {
         if (!(err instanceof LineFault)) throw err;
         errorCount++;
