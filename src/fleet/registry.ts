@@ -205,7 +205,7 @@ export function createFleetRegistry(
    */
   const endedUnknown = new Map<string, number>();
   const ENDED_UNKNOWN_MAX = 10_000;
-  const slots = createSlotTable();
+  let slots = createSlotTable();
   const listeners = new Set<() => void>();
   let tracker: TrackerState = emptyTrackerState();
   let started = false;
@@ -728,6 +728,39 @@ export function createFleetRegistry(
     for (const row of ended) endedUnknown.set(row.instance_id, row.ended_at);
   };
 
+  /**
+   * Runs a pass's persist; when it fails (its transaction rolled back: a full disk, the spool
+   * refusing the fleet_events entries because it stopped), memory goes back to what SQLite
+   * holds before the error goes to the source. Otherwise memory would run ahead of the store:
+   * the pass's events would be lost for good (the same facts reported again change nothing in
+   * memory), and a restart would answer differently from the running service.
+   */
+  const persistOrReload = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (err) {
+      const seen = new Map<string, number>();
+      for (const r of byId.values()) {
+        const t = lastSeen(r);
+        if (t !== undefined) seen.set(r.instanceId, t);
+      }
+      byId.clear();
+      byAddress.clear();
+      byRole.clear();
+      endedUnknown.clear();
+      hot.clear();
+      slots = createSlotTable();
+      load();
+      // Last-seen times live in memory between stops; keep them.
+      for (const [id, t] of seen) {
+        const r = byId.get(id);
+        if (r && (r.lastSeenAt === undefined || t > r.lastSeenAt)) r.lastSeenAt = t;
+      }
+      for (const l of listeners) l();
+      throw err;
+    }
+  };
+
   // ---- the public face --------------------------------------------------------------------
 
   const observe = (observations: readonly Observation[]) => {
@@ -738,16 +771,13 @@ export function createFleetRegistry(
     const pass: Pass = { events: [], dirty: new Set(), ended: new Map(), changed: false };
     for (const o of observations) apply(pass, o);
     if (pass.ended.size > 0 && pass.dirty.size === 0 && !pass.changed) {
-      persist(pass.dirty, [], false, pass.ended);
+      persistOrReload(() => persist(pass.dirty, [], false, pass.ended));
       return;
     }
     if (pass.dirty.size === 0 && !pass.changed) return;
     hot.clear();
-    const events = persist(
-      pass.dirty,
-      pass.events,
-      pass.events.length > 0 || pass.changed,
-      pass.ended,
+    const events = persistOrReload(() =>
+      persist(pass.dirty, pass.events, pass.events.length > 0 || pass.changed, pass.ended),
     );
     for (const e of events) {
       emitted.inc({ kind: e.kind });

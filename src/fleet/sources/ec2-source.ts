@@ -113,6 +113,9 @@ export function createEc2Source(config: Ec2Config, deps: Deps, sink: Observation
         previousRunning,
         previousTerminated,
       });
+      // Observed first: when the registry refuses them (it could not persist), this refresh
+      // failed, and the next one must report its launches and terminations again.
+      sink.observe(result.observations);
       previousRunning = result.running;
       previousTerminated = result.terminated;
       consecutiveFailures = 0;
@@ -120,7 +123,6 @@ export function createEc2Source(config: Ec2Config, deps: Deps, sink: Observation
       metrics.seen.inc({ state: 'running' }, result.running.size);
       metrics.seen.inc({ state: 'terminated' }, result.terminated.size);
       metrics.current.set(result.running.size);
-      sink.observe(result.observations);
       return true;
     } catch (err) {
       if (stopped) return false;
