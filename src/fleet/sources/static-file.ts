@@ -75,7 +75,10 @@ export function createStaticFileSource(
       // Past instances are reported as running-then-terminated so that they end at their own
       // terminated_at, not at the moment the snapshot notices they are missing.
       if (f.terminatedAt !== undefined) {
-        observations.push({ kind: 'running', at: now, facts: f, source: 'static' });
+        // Without a launched_at it cannot have launched after it ended (the registry would
+        // otherwise open it now and end it now, not at its terminated_at).
+        const launchedAt = Math.min(f.launchedAt ?? now, f.terminatedAt);
+        observations.push({ kind: 'running', at: now, facts: f, launchedAt, source: 'static' });
         observations.push({
           kind: 'terminated',
           at: f.terminatedAt,
