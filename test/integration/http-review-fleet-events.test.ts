@@ -84,3 +84,19 @@ describe('fleet events over HTTP › times the schema accepts', () => {
     expect(h.observed).toEqual([]);
   });
 });
+
+describe('fleet events over HTTP › detail-types named like Object properties', () => {
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'ignores an event of detail-type %s like any other unmapped one',
+    async (detailType) => {
+      const h = await start();
+      const res = await h.post('/ingest/eventbridge', [
+        ec2StateChange('running'),
+        { ...ec2StateChange('running'), 'detail-type': detailType },
+      ]);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ accepted: 1, ignored: 1, observations: 1 });
+      expect(h.observed).toHaveLength(1);
+    },
+  );
+});

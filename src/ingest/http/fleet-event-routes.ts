@@ -54,11 +54,13 @@ export function fleetEventRoutes(deps: Deps, opts: FleetEventRoutesOptions): Fas
   const asgNamePattern = compileAsgNamePattern(opts.asgRolePattern);
   const validator = createBodyValidator();
   const validateEnvelope = validator.compile(EVENTBRIDGE_ENVELOPE);
-  const validateDetail: Record<string, (v: unknown, path: string) => string[]> = {
-    [EC2_STATE_CHANGE]: validator.compile(EC2_STATE_CHANGE_DETAIL),
-    [ASG_LAUNCH]: validator.compile(ASG_ACTIVITY_DETAIL),
-    [ASG_TERMINATE]: validator.compile(ASG_ACTIVITY_DETAIL),
-  };
+  // A Map, not an object literal: a detail-type such as "constructor" or "__proto__" must find
+  // nothing (it did find Object's members, and the request failed with a 500).
+  const validateDetail = new Map<string, (v: unknown, path: string) => string[]>([
+    [EC2_STATE_CHANGE, validator.compile(EC2_STATE_CHANGE_DETAIL)],
+    [ASG_LAUNCH, validator.compile(ASG_ACTIVITY_DETAIL)],
+    [ASG_TERMINATE, validator.compile(ASG_ACTIVITY_DETAIL)],
+  ]);
   const validateDeploy = validator.compile(DEPLOY_BODY);
   const telemetry = {
     eventbridge: inputTelemetry(deps, 'eventbridge'),
@@ -98,7 +100,7 @@ export function fleetEventRoutes(deps: Deps, opts: FleetEventRoutesOptions): Fas
             continue;
           }
           const event = events[i] as EventBridgeEvent;
-          const validate = validateDetail[event['detail-type']];
+          const validate = validateDetail.get(event['detail-type']);
           const detailErrors = validate?.(event.detail, `${path}.detail`) ?? [];
           errors.push(...detailErrors, ...unstorableTime(event.time, `${path}.time`));
           if (validate && detailErrors.length === 0 && event['detail-type'] !== EC2_STATE_CHANGE)
