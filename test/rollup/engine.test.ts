@@ -472,6 +472,19 @@ describe('rollup engine', () => {
     ]);
   });
 
+  it('after a small step back across a close, entries for the reopened interval are emitted', async () => {
+    const r = await rig();
+    await r.spool.deliver(r.engine, spooled([entry(T0 + 1, { reqtime: 1 })], 1));
+    r.clock.set(T0 + 12_000);
+    r.engine.tick(); // interval T0 emitted with 1 event
+    r.clock.set(T0 + 5_000); // NTP steps back 7 s: interval T0 is open again
+    r.engine.tick();
+    await r.spool.deliver(r.engine, spooled([entry(T0 + 2, { reqtime: 2 })], 1, 2));
+    r.clock.set(T0 + 12_000);
+    r.engine.tick();
+    expect(rollupPoints(r.spool).map((p) => p.record.events)).toEqual([1n, 2n]);
+  });
+
   it('remembers how far it pruned across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
