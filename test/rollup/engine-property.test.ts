@@ -89,7 +89,10 @@ describe('rollup engine against a one-pass reference', () => {
             const start = ms - (ms % 10_000);
             const k = `${e.labels!.role}|${start}`;
             let st = want.get(k);
-            if (!st) want.set(k, (st = emptyState()));
+            if (!st) {
+              st = emptyState();
+              want.set(k, st);
+            }
             addRecord(st, e.record, ['reqtime']);
           }
           const got = new Map<string, Record<string, unknown>>();
