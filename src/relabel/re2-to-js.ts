@@ -93,8 +93,9 @@ function translateBody(p: string, textStart: string, textEnd: string): string {
       const group = translateGroupOpen(p, i);
       i = group.next;
       if (group.text === '') {
-        // `(?i)` in the middle: case-insensitive until the end of the enclosing group.
-        ci = true;
+        // `(?i)` in the middle: case-insensitive until the end of the enclosing group. `(?s)`
+        // alone changes nothing (always on).
+        ci = ci || group.caseInsensitive;
         continue;
       }
       groups.push(ci);
