@@ -23,11 +23,21 @@ export async function evaluateReadiness(
       try {
         reason = await c.check();
       } catch (err) {
-        reason = (err as Error).message;
+        reason = failureReason(err);
       }
       report.checks[c.name] = reason === undefined ? { ok: true } : { ok: false, reason };
       if (reason !== undefined) report.ready = false;
     }),
   );
   return report;
+}
+
+/**
+ * What a thrown check says. Always a string: reading `.message` of a thrown string or
+ * `undefined` gave `undefined`, which is how a check reports *ready*.
+ */
+function failureReason(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'string' && err !== '') return err;
+  return 'check failed';
 }
