@@ -18,9 +18,14 @@ import { entry, ROLLUP_DEFAULTS, spooled, T0 } from './fixtures.ts';
 import { spoolDouble } from './spool-double.ts';
 
 type Step =
-  | { kind: 'deliver'; entries: { at: number; role: number; level: number; v: number }[] }
+  | {
+      kind: 'deliver';
+      entries: { at: number; role: number; level: number; v: number }[];
+      rollBack: boolean;
+    }
   | { kind: 'advance'; ms: number }
-  | { kind: 'tick' };
+  | { kind: 'tick' }
+  | { kind: 'crash' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
@@ -39,12 +44,18 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       }),
       { minLength: 1, maxLength: 8 },
     ),
+    // The spool's transaction fails after the rollup's function ran: nothing may stick.
+    rollBack: fc.oneof(
+      { arbitrary: fc.constant(false), weight: 3 },
+      { arbitrary: fc.constant(true), weight: 1 },
+    ),
   }),
   fc.record({
     kind: fc.constant('advance' as const),
     ms: fc.integer({ min: -20_000, max: 40_000 }),
   }),
   fc.record({ kind: fc.constant('tick' as const) }),
+  fc.record({ kind: fc.constant('crash' as const) }),
 );
 
 describe('rollup engine against a one-pass reference', () => {
@@ -52,24 +63,33 @@ describe('rollup engine against a one-pass reference', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
         const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-prop-'));
-        const store = createStore(dir);
-        await store.start();
         const clock = fakeClock(T0 + 600_000);
-        const spool = spoolDouble(store);
-        const engine = createRollupEngine(ROLLUP_DEFAULTS, testDeps({ clock }), {
-          store,
-          spool,
-          members: () => 1,
-          roleVersions: () => [],
-        });
-        await engine.start();
+        const open = async () => {
+          const store = createStore(dir);
+          await store.start();
+          const spool = spoolDouble(store);
+          const engine = createRollupEngine(ROLLUP_DEFAULTS, testDeps({ clock }), {
+            store,
+            spool,
+            members: () => 1,
+            roleVersions: () => [],
+          });
+          await engine.start();
+          return { store, spool, engine };
+        };
+        let { store, spool, engine } = await open();
         try {
           const all: Entry[] = [];
           let seq = 1;
           for (const s of steps) {
             if (s.kind === 'advance') clock.set(clock.now() + s.ms);
             else if (s.kind === 'tick') engine.tick();
-            else {
+            else if (s.kind === 'crash') {
+              // The store goes away under the engine: its stop() afterwards flushes nothing.
+              await store.stop();
+              await engine.stop();
+              ({ store, spool, engine } = await open());
+            } else {
               const es = s.entries.map((x) =>
                 entry(
                   clock.now() + x.at,
@@ -77,8 +97,14 @@ describe('rollup engine against a one-pass reference', () => {
                   { role: ['web', 'api'][x.role]!, version: '1' },
                 ),
               );
-              all.push(...es);
-              await spool.deliver(engine, spooled(es, es.length, seq++));
+              const delivery = spool.deliver(engine, spooled(es, es.length, seq++), {
+                throwAfter: s.rollBack,
+              });
+              if (s.rollBack) await expect(delivery).rejects.toThrow();
+              else {
+                await delivery;
+                all.push(...es);
+              }
             }
           }
           clock.set(clock.now() + 3_600_000);
