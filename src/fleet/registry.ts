@@ -514,6 +514,9 @@ export function createFleetRegistry(
     const role = input.role ?? span.role;
     const version = input.version ?? span.version;
     if (!mayRelabel || (role === span.role && version === span.version)) return;
+    // A record from before the current span (buffered, delivered late) tells of the past: it
+    // must not undo the change that opened the span.
+    if (seenOnly && at < span.from) return;
     if (AUTHORITATIVE.has(source)) rec.roleSource = source;
     const from = Math.max(at, span.from);
     if (from === span.from) rec.spans.pop();

@@ -131,3 +131,32 @@ describe('fleet registry events', () => {
     expect(fleet.emitted.map((e) => e.kind)).toEqual(['launch']);
   });
 });
+
+describe('fleet registry, records reporting out of order', () => {
+  let fleet: Fleet | undefined;
+  afterEach(async () => {
+    await fleet?.stop();
+    fleet = undefined;
+  });
+  const seen = (version: string, at: number): Observation => ({
+    kind: 'seen',
+    at,
+    source: 'records',
+    facts: { instanceId: 'i-rec', role: 'batch', version },
+  });
+
+  it('does not let a late record of the previous version undo a version change', async () => {
+    fleet = await openFleet();
+    const r = fleet.registry;
+    r.observe([seen('1', T)]);
+    r.observe([seen('2', T + 100)]);
+    r.observe([seen('1', T + 50)]); // buffered, delivered late
+    expect(r.lookup('i-rec', T + 60)?.version).toBe('1');
+    expect(r.lookup('i-rec', T + 150)?.version).toBe('2');
+    expect(fleet.emitted.filter((e) => e.kind.startsWith('rollout')).map((e) => e.text)).toEqual([
+      'rollout 1 → 2 started (1/1)',
+      'rollout 1 → 2 finished (1/1)',
+    ]);
+    expect(r.liveInstances().map((i) => i.version)).toEqual(['2']);
+  });
+});
