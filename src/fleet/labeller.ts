@@ -241,7 +241,17 @@ export function createFleetLabeller(
     if (seen.length > 0) {
       // The records changed what the registry knows (rare: once per instance and version);
       // label the batch again so every entry reflects it, not only the later ones.
-      registry.observe(seen);
+      try {
+        registry.observe(seen);
+      } catch (err) {
+        // The registry could not persist it (and is as before). The records still go on, as
+        // they are labelled now; the next record of these instances reports them again.
+        for (const o of seen) if (o.kind === 'seen') reporter?.forget(o.facts.instanceId);
+        deps.log.warn(
+          { event: 'fleet_records_observe_failed', err: (err as Error)?.message },
+          'could not register instances from their records',
+        );
+      }
       drops.delete(batch);
       pending = labelAll(batch, undefined);
     }

@@ -40,6 +40,8 @@ export function recordSeen(
 export interface SeenReporter {
   /** The observation to report for this record, or undefined when nothing changed. */
   report(record: RecordMap, instanceId: string, atMs: number): Observation | undefined;
+  /** Forgets what was reported for an instance (the report did not reach the registry). */
+  forget(instanceId: string): void;
 }
 
 /** Keeps at most `capacity` instances in mind; beyond that it forgets all and starts over. */
@@ -55,6 +57,9 @@ export function createSeenReporter(config: RecordsSourceConfig, capacity = 100_0
       if (reported.size >= capacity) reported.clear();
       reported.set(instanceId, key);
       return recordSeen(record, config, instanceId, atMs);
+    },
+    forget(instanceId) {
+      reported.delete(instanceId);
     },
   };
 }
