@@ -857,9 +857,18 @@ export function createFleetRegistry(
     for (const l of listeners) l();
   };
 
+  // Runs from a timer: an error here (SQLite failing) must not become an uncaught exception;
+  // the next sweep tries again.
   const sweep = () => {
-    if (idleMs > 0) sweepIdle();
-    prune();
+    try {
+      if (idleMs > 0) sweepIdle();
+      prune();
+    } catch (err) {
+      deps.log.warn(
+        { event: 'fleet_registry_sweep_failed', err: (err as Error)?.message },
+        'fleet registry sweep failed; retrying at the next one',
+      );
+    }
   };
 
   const lifecycle = component('fleet-registry', {

@@ -6,7 +6,8 @@ import type { Observation } from '../../src/fleet/observation.ts';
 import { createFleetRegistry } from '../../src/fleet/registry.ts';
 import { createStore } from '../../src/store/sqlite.ts';
 import { testDeps } from '../helpers/deps.ts';
-import { registryConfig, tempDir } from './fleet-harness.ts';
+import { fakeClock } from '../helpers/fake-clock.ts';
+import { lifecycleConfig, registryConfig, tempDir } from './fleet-harness.ts';
 
 const T = Date.UTC(2026, 10, 27, 8, 0, 0);
 const up = (id: string, at = T): Observation => ({
@@ -53,6 +54,35 @@ describe('fleet registry persistence failure', () => {
       'i-a terminated (1, slot 0)',
     ]);
     expect(registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-b']);
+    await registry.stop();
+    await store.stop();
+  });
+});
+
+describe('fleet registry sweep failure', () => {
+  it('keeps a failing idle sweep inside the registry and ends the instance once it can', async () => {
+    const clock = fakeClock(T);
+    const store = createStore(tempDir());
+    let refuse = false;
+    const registry = createFleetRegistry(registryConfig(), testDeps({ clock }), {
+      store,
+      events: createEventStore(store),
+      lifecycle: lifecycleConfig({ idle_terminate: '1s' }),
+      eventsInTransaction: () => {
+        if (refuse) throw new Error('SQLITE_FULL: database or disk is full');
+      },
+    });
+    await store.start();
+    await registry.start();
+    registry.observe([up('i-a')]);
+    registry.noteSeen(registry.lookup('i-a', T)!, T + 100);
+    refuse = true;
+    clock.advance(5000);
+    await new Promise((res) => setTimeout(res, 1200));
+    expect(registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-a']);
+    refuse = false;
+    await new Promise((res) => setTimeout(res, 1200));
+    expect(registry.instances({ live: false }).map((i) => i.instanceId)).toEqual(['i-a']);
     await registry.stop();
     await store.stop();
   });
