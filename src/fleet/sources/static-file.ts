@@ -66,8 +66,6 @@ export function createStaticFileSource(
     if (hash === lastHash) return false;
     const parsed = parseInventory(text);
     if (!parsed.ok) return fail(parsed.errors.join('; '));
-    lastHash = hash;
-    lastError = undefined;
     const now = deps.clock.now();
     const observations: Observation[] = [];
     const live: InstanceFacts[] = [];
@@ -88,7 +86,14 @@ export function createStaticFileSource(
       } else live.push(f);
     }
     observations.push({ kind: 'snapshot', at: now, instances: live, source: 'static' });
-    sink.observe(observations);
+    try {
+      sink.observe(observations);
+    } catch (err) {
+      // Not applied: the next check tries the same content again.
+      return fail(`registry refused it: ${(err as Error)?.message ?? String(err)}`);
+    }
+    lastHash = hash;
+    lastError = undefined;
     loads.inc({ outcome: 'applied' });
     deps.log.info(
       { event: 'fleet_static_loaded', path: config.path, instances: parsed.instances.length },

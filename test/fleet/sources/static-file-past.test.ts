@@ -36,3 +36,28 @@ describe('static inventory file source, past instances', () => {
     expect(fleet.registry.lookup('i-past', ended - 60_000)?.role).toBe('web');
   });
 });
+
+describe('static inventory file source, refused', () => {
+  it('applies the same file again at the next check when the registry refused it, without throwing', async () => {
+    const fleet = await openFleet();
+    const path = join(fleet.dir, 'inventory.yaml');
+    writeFileSync(path, 'instances:\n  - { instance_id: i-1, role: web }\n');
+    let refuse = true;
+    const source = createStaticFileSource({ path, reload: '1h' }, fleet.deps, {
+      observe(o) {
+        if (refuse) throw new Error('SQLITE_FULL: database or disk is full');
+        fleet.registry.observe(o);
+      },
+    });
+    try {
+      await source.start();
+      expect(fleet.registry.liveInstances()).toEqual([]);
+      refuse = false;
+      expect(await source.check()).toBe(true);
+      expect(fleet.registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-1']);
+    } finally {
+      await source.stop();
+      await fleet.stop();
+    }
+  });
+});
