@@ -176,7 +176,8 @@ export function createRollupEngine(
   let table: RollupTable | undefined;
   let closedThrough: number | undefined;
   /**
-   * The latest interval start pruning deleted (persisted). An interval at or before it may have
+   * The latest interval start pruning deleted (persisted; see RollupTable.prunedThrough for
+   * why it is capped by the rows' last write). An interval at or before it may have
    * had a point, so it is never rebuilt from later entries alone — even when the clock has
    * stepped back since. Not the prune's cut-off: after a glitch far ahead and back, intervals
    * that never had a row must still count.

@@ -66,7 +66,10 @@ export interface RollupTable {
   setClosedThrough(ms: number): void;
   /** Marks every interval starting at or after `fromMs` not emitted; returns how many. */
   reopenFrom(fromMs: number): number;
-  /** The latest interval start pruning ever deleted (any key); undefined before the first. */
+  /**
+   * The latest interval start pruning ever deleted (any key), but no later than the last write
+   * to the deleted rows; undefined before the first prune.
+   */
   prunedThrough(): number | undefined;
   /** Deletes intervals starting before `beforeMs`, noting the latest start deleted; returns how many. */
   prune(beforeMs: number): number;
@@ -110,17 +113,20 @@ export function rollupTable(db: Db): RollupTable {
     `INSERT INTO rollup_meta (key, value) VALUES ('pruned_through', ?)
      ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
   );
-  const lastDoomed = db
-    .prepare('SELECT max(start_ms) FROM rollup_interval WHERE start_ms < ?')
-    .pluck();
+  const lastDoomed = db.prepare(
+    'SELECT max(start_ms) AS start, max(updated_at) AS updated FROM rollup_interval WHERE start_ms < ?',
+  );
   const reopen = db.prepare(
     'UPDATE rollup_interval SET emitted_at = NULL WHERE start_ms >= ? AND emitted_at IS NOT NULL',
   );
   const prune = db.prepare('DELETE FROM rollup_interval WHERE start_ms < ?');
   const pruneAndNote = db.transaction((before: number): number => {
-    const last = lastDoomed.get(before) as number | null;
-    if (last === null) return 0;
-    setPruned.run(last);
+    const last = lastDoomed.get(before) as { start: number | null; updated: number | null };
+    if (last.start === null || last.updated === null) return 0;
+    // No later than the last write to any of them either: rows an agent wrote ahead of the
+    // clock were written at a time the clock knew, so a prune run while the clock was far
+    // ahead does not mark the agent's future (and with it every key's present) as pruned.
+    setPruned.run(Math.min(last.start, last.updated));
     return prune.run(before).changes;
   });
   const queries = new Map<string, ReturnType<Db['prepare']>>();

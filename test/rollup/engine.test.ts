@@ -485,6 +485,24 @@ describe('rollup engine', () => {
     expect(rollupPoints(r.spool).map((p) => p.record.events)).toEqual([1n, 2n]);
   });
 
+  it('after a clock glitch far ahead and back, an agent that was ahead does not make it refuse the present', async () => {
+    const r = await rig({ config: { retention: '1h' } });
+    await r.spool.deliver(
+      r.engine,
+      spooled([entry(T0 + 1, { reqtime: 1 }), entry(T0 + 1_800_000, { reqtime: 9 })], 2),
+    );
+    r.clock.set(T0 + 30 * 86_400_000);
+    r.engine.tick(); // emits and prunes both, the agent's half-hour-ahead interval too
+    r.clock.set(T0 + 25_000);
+    await r.spool.deliver(
+      r.engine,
+      spooled([entry(T0 + 2, { reqtime: 2 }), entry(T0 + 15_000, { reqtime: 3 })], 2, 2),
+    );
+    expect(r.engine.query({ since: 0, until: T0 + 1e12 }).map((x) => x.startMs)).toEqual([
+      T0 + 10_000,
+    ]);
+  });
+
   it('remembers how far it pruned across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
