@@ -72,7 +72,10 @@ export const RollupSection = Section(
       default: ['reqtime'],
       description: 'record fields summarised as count/sum/mean/max/p50/p95/p99',
     }),
-    retention: Duration('7d', 'how long rollups are kept in the embedded store'),
+    retention: Duration(
+      '7d',
+      'how long rollups are kept in the embedded store (must exceed interval + grace + lateness; entries further than this ahead of the clock are not rolled up)',
+    ),
     lateness: Duration('2m', 'how long an interval stays open for late entries in memory'),
     grace: Duration('2s', 'wait after an interval ends before emitting its points'),
   },
