@@ -441,11 +441,15 @@ export function createFleetRegistry(
         return;
       }
       roleless.delete(id);
-      const { instanceId: _i, role, version, launchedAt: _l, terminatedAt, ...facts } = f;
+      const { instanceId: _i, role, version, launchedAt: knownLaunch, terminatedAt, ...facts } = f;
+      // A source that waited for the role (EC2 without the role tag yet) knew the launch time;
+      // the report that brought the role may not.
+      const from =
+        input.launchedAt === undefined && knownLaunch !== undefined ? knownLaunch : launchedAt;
       rec = {
         instanceId: id,
         facts,
-        launchedAt,
+        launchedAt: from,
         spans: [],
         sources: new Set([source]),
         roleSource: source,
@@ -454,17 +458,17 @@ export function createFleetRegistry(
       byId.set(id, rec);
       reindex(rec);
       const v = version ?? 'unknown';
-      const slot = slots.acquire(role, inheritableSlot(tracker, role, launchedAt, settings));
-      openSpan(rec, launchedAt, role, v, slot);
+      const slot = slots.acquire(role, inheritableSlot(tracker, role, from, settings));
+      openSpan(rec, from, role, v, slot);
       pass.dirty.add(rec);
-      track(pass, { kind: 'launch', at: launchedAt, instanceId: id, role, version: v, slot });
+      track(pass, { kind: 'launch', at: from, instanceId: id, role, version: v, slot });
       const endedAt = endedUnknown.get(id);
       if (endedAt !== undefined) {
         endedUnknown.delete(id);
         pass.ended.set(id, undefined);
       }
       if (terminatedAt !== undefined) terminate(pass, rec, terminatedAt);
-      else if (endedAt !== undefined && launchedAt <= endedAt) {
+      else if (endedAt !== undefined && from <= endedAt) {
         terminate(pass, rec, endedAt);
         // As for a known instance: a report made after the end brings it back.
         if (!seenOnly && at > endedAt) upsert(pass, input, launchedAt, at, source, seenOnly);
@@ -552,9 +556,15 @@ export function createFleetRegistry(
   const apply = (pass: Pass, o: Observation) => {
     observed.inc({ kind: o.kind, source: o.source });
     switch (o.kind) {
-      case 'running':
-        upsert(pass, o.facts, o.launchedAt ?? o.facts.launchedAt ?? o.at, o.at, o.source, false);
+      case 'running': {
+        // The launch time goes with the facts, so that it survives a wait for the role.
+        const facts =
+          o.launchedAt !== undefined && o.facts.launchedAt === undefined
+            ? { ...o.facts, launchedAt: o.launchedAt }
+            : o.facts;
+        upsert(pass, facts, facts.launchedAt ?? o.at, o.at, o.source, false);
         break;
+      }
       case 'seen':
         upsert(pass, o.facts, o.facts.launchedAt ?? o.at, o.at, o.source, true);
         break;

@@ -35,3 +35,40 @@ describe('fleet registry addresses', () => {
     expect(answers()).toEqual(['i-old', 'i-new', 'i-new']);
   });
 });
+
+describe('fleet registry, role arriving after the launch report', () => {
+  let fleet: Fleet | undefined;
+  afterEach(async () => {
+    await fleet?.stop();
+    fleet = undefined;
+  });
+
+  it('keeps the launch time EC2 reported while the instance had no role tag yet', async () => {
+    fleet = await openFleet();
+    const launched = T - 3_600_000;
+    fleet.registry.observe([
+      {
+        kind: 'running',
+        at: T,
+        launchedAt: launched,
+        source: 'ec2',
+        facts: { instanceId: 'i-tagged-late', privateIp: '10.0.0.8' },
+      },
+    ]);
+    fleet.registry.observe([
+      {
+        kind: 'snapshot',
+        at: T + 60_000,
+        source: 'ec2',
+        instances: [
+          { instanceId: 'i-tagged-late', role: 'web', version: '1', privateIp: '10.0.0.8' },
+        ],
+      },
+    ]);
+    expect(fleet.registry.instances()).toEqual([
+      expect.objectContaining({ instanceId: 'i-tagged-late', launchedAt: launched }),
+    ]);
+    expect(fleet.emitted.map((e) => [e.kind, e.time])).toEqual([['launch', launched]]);
+    expect(fleet.registry.lookup('10.0.0.8', T)?.role).toBe('web');
+  });
+});
