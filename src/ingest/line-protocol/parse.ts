@@ -21,7 +21,7 @@
  * an error (`duplicate tag key host`), as in InfluxDB; a repeated field key keeps the last value.
  */
 import type { Entry, RecordMap, RecordValue } from '../../core/entry.ts';
-import { nowAt, type Precision, timestampToTime } from './precision.ts';
+import { nowAt, type Precision, significantDigits, timestampToTime } from './precision.ts';
 
 export interface LineError {
   /** 1-based line number where the bad point starts. */
@@ -435,8 +435,12 @@ function wideInteger(
   // Always a bigint: that is how the entry keeps "this was an integer field" all the way to
   // the InfluxDB encoder (which writes bigints as `i` and numbers as floats), so a point
   // written through fleetline keeps the field type it would have had written directly.
+  // Neither int64 nor uint64 has more than 20 digits; BigInt() of millions costs seconds.
+  // (Only long texts are counted: leading zeros are the one way to be long and in range.)
+  if (digits.length > 21 && significantDigits(digits) > 20)
+    return new LineFault(`${kind} value ${clip(digits)} out of range`);
   const v = BigInt(digits);
-  if (v < min || v > max) return new LineFault(`${kind} value ${digits} out of range`);
+  if (v < min || v > max) return new LineFault(`${kind} value ${clip(digits)} out of range`);
   return v;
 }
 

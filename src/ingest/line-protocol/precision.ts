@@ -75,9 +75,19 @@ export function timestampToTime(
         : { sec: 0, nsec: Number(ns) };
     }
   }
+  // No time in range has more than 19 significant digits; BigInt() of millions of them costs
+  // seconds, so those are out of range before any conversion.
+  if (significantDigits(digits) > 19) return undefined;
   const ns = BigInt(digits) * NS_PER[precision];
   if (ns < MIN_NS || ns > MAX_NS) return undefined;
   return nsToTime(ns);
+}
+
+/** Digits of an optionally negative decimal integer, not counting its sign and leading zeros. */
+export function significantDigits(digits: string): number {
+  let i = digits.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48 /* 0 */) i++;
+  return digits.length - i;
 }
 
 /** Splits epoch nanoseconds into seconds (floored) and a non-negative nanosecond part. */

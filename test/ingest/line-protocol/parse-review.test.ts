@@ -55,3 +55,37 @@ describe('parseLineProtocol › bad lines as InfluxDB 1.x delimits them', () => 
     for (const e of r.errors) expect(e.message.length).toBeLessThan(200);
   });
 });
+
+describe('parseLineProtocol › huge numbers', () => {
+  // BigInt() of millions of digits took 3.5 s per 16 MB (a few KB gzipped) and the integer
+  // message quoted every digit; no int64 or uint64 has more than 20 significant digits.
+  it.each([
+    ['timestamp', (d: string) => `m v=1 ${d}`, /^line 1: timestamp 9{61}\.\.\. out of range$/],
+    [
+      'integer',
+      (d: string) => `m v=${d}i 1`,
+      /^line 1: integer value 9{61}\.\.\. out of range for key v$/,
+    ],
+    [
+      'unsigned',
+      (d: string) => `m v=${d}u 1`,
+      /^line 1: unsigned integer value 9{61}\.\.\. out of range for key v$/,
+    ],
+  ])('refuses a %s of 16 million digits quickly, with a short message', (_kind, line, message) => {
+    const started = performance.now();
+    const r = parse(line('9'.repeat(16_000_000)));
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(r.errors.map((e) => e.message)).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('still reads leading zeros as the number they pad', () => {
+    const zeros = '0'.repeat(40);
+    const r = parse(`m v=${zeros}42i,u=${zeros}7u ${zeros}1700000000000000001`);
+    expect(r.errors).toEqual([]);
+    expect(r.entries[0]).toMatchObject({ record: { v: 42n, u: 7n }, sec: 1700000000, nsec: 1 });
+    expect(parse(`m v=-${zeros}9223372036854775808i 1`).entries[0]?.record.v).toBe(-(2n ** 63n));
+    expect(parse(`m v=${zeros}18446744073709551616u 1`).errors[0]?.message).toBe(
+      `line 1: unsigned integer value ${zeros}18446744073709551616 out of range for key v`,
+    );
+  });
+});
