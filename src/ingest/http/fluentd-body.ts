@@ -151,7 +151,10 @@ function decodeMsgpack(bytes: Buffer, max: number, where = 'body'): Array<Record
     decode: (data: Uint8Array) => {
       if (data.length !== 8) throw new Error(`EventTime ext has ${data.length} bytes, not 8`);
       const view = new DataView(data.buffer, data.byteOffset, 8);
-      return new EventTimeValue(view.getUint32(0), view.getUint32(4));
+      const nsec = view.getUint32(4);
+      // Would become an entry's nsec as is (up to 4.29e9): refused, as by the Forward input.
+      if (nsec >= 1_000_000_000) throw new Error(`EventTime nsec ${nsec} ≥ 1e9`);
+      return new EventTimeValue(view.getUint32(0), nsec);
     },
   });
   // An array of records longer than the limit is refused from its header, before its elements

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ExtData, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
+import { EventTimeValue } from '../../../src/ingest/http/event-time.ts';
 import { decodeFluentdBody } from '../../../src/ingest/http/fluentd-body.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -63,4 +65,22 @@ describe('decodeFluentdBody', () => {
     },
     60_000,
   );
+
+  it('refuses an EventTime whose nanoseconds are 1e9 or more, as the Forward input does', () => {
+    const eventTime = (sec: number, nsec: number) => {
+      const data = new Uint8Array(8);
+      new DataView(data.buffer).setUint32(0, sec);
+      new DataView(data.buffer).setUint32(4, nsec);
+      return new ExtData(0, data);
+    };
+    const ok = decodeFluentdBody(
+      Buffer.from(encode({ time: eventTime(1, 999_999_999) })),
+      'msgpack',
+    );
+    expect(ok.records).toEqual([{ time: new EventTimeValue(1, 999_999_999) }]);
+    for (const nsec of [1_000_000_000, 4_294_967_295])
+      expect(() =>
+        decodeFluentdBody(Buffer.from(encode({ time: eventTime(1, nsec) })), 'msgpack'),
+      ).toThrow(`EventTime nsec ${nsec} ≥ 1e9`);
+  });
 });
