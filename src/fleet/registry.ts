@@ -553,6 +553,23 @@ export function createFleetRegistry(
     pass.dirty.add(rec);
   };
 
+  /**
+   * A snapshot's removals: live instances its source reported before and no longer lists end
+   * at its time. Done first: an instance that left and one that arrived in the same listing are
+   * most likely a replacement, and the newcomer should inherit the freed slot.
+   */
+  const removeUnlisted = (pass: Pass, o: Extract<Observation, { kind: 'snapshot' }>) => {
+    const listed = new Set(o.instances.map((f) => f.instanceId));
+    for (const rec of [...byId.values()]) {
+      if (
+        rec.terminatedAt === undefined &&
+        rec.sources.has(o.source) &&
+        !listed.has(rec.instanceId)
+      )
+        terminate(pass, rec, o.at);
+    }
+  };
+
   const apply = (pass: Pass, o: Observation) => {
     observed.inc({ kind: o.kind, source: o.source });
     switch (o.kind) {
@@ -585,17 +602,7 @@ export function createFleetRegistry(
         break;
       }
       case 'snapshot': {
-        // Removals first: an instance that left and one that arrived in the same listing are
-        // most likely a replacement, and the newcomer should inherit the freed slot.
-        const listed = new Set(o.instances.map((f) => f.instanceId));
-        for (const rec of [...byId.values()]) {
-          if (
-            rec.terminatedAt === undefined &&
-            rec.sources.has(o.source) &&
-            !listed.has(rec.instanceId)
-          )
-            terminate(pass, rec, o.at);
-        }
+        removeUnlisted(pass, o);
         for (const f of o.instances) upsert(pass, f, f.launchedAt ?? o.at, o.at, o.source, false);
         break;
       }
@@ -782,7 +789,22 @@ export function createFleetRegistry(
       return;
     }
     const pass: Pass = { events: [], dirty: new Set(), ended: new Map(), changed: false };
-    for (const o of observations) apply(pass, o);
+    // Ends of live instances go first, whatever order the source reported them in: EC2 reports
+    // a replacement it made between two refreshes as the successor's `running`, then the
+    // predecessor's `terminated` (or its absence from the snapshot); launched first, the
+    // successor took a new slot and no replace was paired. (Only live instances: a source may
+    // report a past instance as running then terminated, which must stay in that order.)
+    const early = new Set<Observation>();
+    for (const o of observations) {
+      if (o.kind === 'terminated') {
+        const rec = byId.get(o.instanceId);
+        if (rec !== undefined && rec.terminatedAt === undefined) {
+          apply(pass, o);
+          early.add(o);
+        }
+      } else if (o.kind === 'snapshot') removeUnlisted(pass, o);
+    }
+    for (const o of observations) if (!early.has(o)) apply(pass, o);
     if (pass.ended.size > 0 && pass.dirty.size === 0 && !pass.changed) {
       persistOrReload(() => persist(pass.dirty, [], false, pass.ended));
       return;

@@ -1,0 +1,102 @@
+/** EC2 discovery into a real registry: a replacement made between two refreshes. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEc2Source } from '../../../src/fleet/sources/ec2-source.ts';
+import {
+  type Ec2Endpoint,
+  type Ec2Instance,
+  startEc2Endpoint,
+} from '../../helpers/ec2-endpoint.ts';
+import { openFleet } from '../fleet-harness.ts';
+
+const web = (id: string, launchTime: string, extra: Partial<Ec2Instance> = {}): Ec2Instance => ({
+  instanceId: id,
+  state: 'running',
+  imageId: 'ami-0aaa',
+  launchTime,
+  tags: { Role: 'web', Version: '1' },
+  ...extra,
+});
+
+describe('ec2 source into the registry, replacement between refreshes', () => {
+  let ec2: Ec2Endpoint;
+  const envKeys = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'AWS_REGION',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_EC2',
+  ];
+  const savedEnv = Object.fromEntries(envKeys.map((k) => [k, process.env[k]]));
+  beforeAll(async () => {
+    ec2 = await startEc2Endpoint();
+    for (const k of envKeys) delete process.env[k];
+    process.env.AWS_ACCESS_KEY_ID = 'AKIAFLEETLINETEST03';
+    process.env.AWS_SECRET_ACCESS_KEY = 'test-secret-not-real';
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  });
+  afterAll(async () => {
+    await ec2.close();
+    for (const k of envKeys) {
+      if (savedEnv[k] === undefined) delete process.env[k];
+      else process.env[k] = savedEnv[k];
+    }
+  });
+
+  it.each([
+    ['listed as terminated', true],
+    ['gone from the listing', false],
+  ])('lets the successor of an instance %s inherit its slot, as a replace', async (_, listed) => {
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const before = [web('i-a', iso(now - 600_000)), web('i-b', iso(now - 600_000))];
+    const after = [
+      web('i-a', iso(now - 600_000)),
+      ...(listed
+        ? [
+            web('i-b', iso(now - 600_000), {
+              state: 'terminated',
+              stateTransitionReason: `User initiated (${iso(now - 60_000)
+                .slice(0, 19)
+                .replace('T', ' ')} GMT)`,
+            }),
+          ]
+        : []),
+      web('i-c', iso(now - 30_000)),
+    ];
+    ec2.queueInstances(before, after);
+    const fleet = await openFleet({ config: undefined });
+    const source = createEc2Source(
+      {
+        region: 'eu-west-1',
+        endpoint: ec2.url,
+        filters: [],
+        refresh_interval: '1h',
+        role_tag: 'Role',
+        version_tag: 'Version',
+        max_attempts: 1,
+        page_size: 1000,
+        max_backoff: '1h',
+      },
+      fleet.deps,
+      fleet.registry,
+    );
+    await source.start();
+    try {
+      while (fleet.registry.liveInstances().length < 2) await new Promise((r) => setTimeout(r, 10));
+      expect(await source.refreshNow()).toBe(true);
+      expect(fleet.registry.liveInstances().map((i) => [i.instanceId, i.slot])).toEqual([
+        ['i-a', 0],
+        ['i-c', 1],
+      ]);
+      expect(fleet.emitted.filter((e) => e.kind === 'replace').map((e) => e.text)).toEqual([
+        'i-b → i-c (1, fault, slot 1)',
+      ]);
+    } finally {
+      await source.stop();
+      await fleet.stop();
+    }
+  });
+});
