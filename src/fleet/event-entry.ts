@@ -40,10 +40,13 @@ export function lifecycleEventEntry(e: LifecycleEvent): Entry {
     record.done = BigInt(e.progress.done);
     record.total = BigInt(e.progress.total);
   }
+  // Floor division: for a time before 1970, `%` would give a negative nsec (and a time one
+  // second off once sec and nsec are added up).
+  const sec = Math.floor(e.time / 1000);
   return {
     tag: FLEET_EVENTS_TAG,
-    sec: Math.floor(e.time / 1000),
-    nsec: (e.time % 1000) * 1_000_000,
+    sec,
+    nsec: (e.time - sec * 1000) * 1_000_000,
     record,
     tags: { role: e.role, kind: e.kind },
     labels: {},
