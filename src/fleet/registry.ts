@@ -209,6 +209,7 @@ export function createFleetRegistry(
   const listeners = new Set<() => void>();
   let tracker: TrackerState = emptyTrackerState();
   let started = false;
+  let startedAt = 0;
   const queued: Observation[] = [];
   let sweepTimer: NodeJS.Timeout | undefined;
 
@@ -833,6 +834,9 @@ export function createFleetRegistry(
 
   const sweepIdle = () => {
     const now = deps.clock.now();
+    // Silence while the service was down is not silence: agents are still reconnecting and
+    // flushing. Judge only after a whole idle period of listening.
+    if (now - startedAt < idleMs) return;
     const gone: Observation[] = [];
     for (const rec of byId.values()) {
       const seen = lastSeen(rec);
@@ -907,6 +911,7 @@ export function createFleetRegistry(
     start() {
       load();
       started = true;
+      startedAt = deps.clock.now();
       if (queued.length) observe(queued.splice(0));
       prune();
       const every = idleMs > 0 ? Math.min(Math.max(idleMs / 4, 1000), 60_000) : 60_000;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/fleet/observation.ts';
 import { testDeps } from '../helpers/deps.ts';
 import { fakeClock } from '../helpers/fake-clock.ts';
-import { type Fleet, lifecycleConfig, openFleet } from './fleet-harness.ts';
+import { type Fleet, lifecycleConfig, openFleet, tempDir } from './fleet-harness.ts';
 
 const T = Date.UTC(2026, 10, 27, 8, 0, 0);
 const listing = (at: number, source: 'ec2' | 'static' = 'ec2'): Observation => ({
@@ -46,5 +46,28 @@ describe('fleet registry idle sweep', () => {
     expect(r.instances({ live: false }).map((i) => [i.instanceId, i.terminatedAt])).toEqual([
       ['i-quiet', seenAt],
     ]);
+  });
+});
+
+describe('fleet registry idle sweep after a restart', () => {
+  it('does not end instances for the downtime: only after an idle period of listening', async () => {
+    const clock = fakeClock(T);
+    const dir = tempDir();
+    const lifecycle = lifecycleConfig({ idle_terminate: '1s' });
+    let fleet = await openFleet({ dir, deps: testDeps({ clock }), lifecycle });
+    fleet.registry.observe([listing(T, 'static')]);
+    fleet.registry.noteSeen(fleet.registry.lookup('i-quiet', T)!, T + 100);
+    await fleet.stop();
+    clock.advance(60_000); // down for a minute
+    fleet = await openFleet({ dir, deps: testDeps({ clock }), lifecycle });
+    try {
+      await sweepOnce();
+      expect(fleet.registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-quiet']);
+      clock.advance(5000); // and then silent while listening
+      await sweepOnce();
+      expect(fleet.registry.liveInstances()).toEqual([]);
+    } finally {
+      await fleet.stop();
+    }
   });
 });
