@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation, ObservationSink } from '../../src/fleet/observation.ts';
 import { createEc2Source, type Ec2Config } from '../../src/fleet/sources/ec2-source.ts';
+import { isolateAwsEnv } from '../helpers/aws-env.ts';
 import { metricValue, testDeps } from '../helpers/deps.ts';
 import { type Ec2Endpoint, type Ec2Instance, startEc2Endpoint } from '../helpers/ec2-endpoint.ts';
 import { fakeClock } from '../helpers/fake-clock.ts';
@@ -124,28 +125,10 @@ const devBox: Ec2Instance = {
 describe('ec2 discovery (real SDK against a local EC2 Query API endpoint)', () => {
   let ec2: Ec2Endpoint;
   const stops: (() => Promise<void>)[] = [];
-  // The SDK reads these from process.env; each is put back exactly as found (never by
-  // replacing process.env itself, which would turn it into a plain object).
-  const envKeys = [
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_EC2_METADATA_DISABLED',
-    'AWS_SESSION_TOKEN',
-    'AWS_PROFILE',
-    'AWS_REGION',
-    'AWS_MAX_ATTEMPTS',
-    'AWS_RETRY_MODE',
-    'AWS_ENDPOINT_URL',
-    'AWS_ENDPOINT_URL_EC2',
-  ];
-  const savedEnv = Object.fromEntries(envKeys.map((k) => [k, process.env[k]]));
+  isolateAwsEnv(ACCESS_KEY_ID, SECRET_ACCESS_KEY);
 
   beforeAll(async () => {
     ec2 = await startEc2Endpoint();
-    for (const k of envKeys) delete process.env[k];
-    process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY_ID;
-    process.env.AWS_SECRET_ACCESS_KEY = SECRET_ACCESS_KEY;
-    process.env.AWS_EC2_METADATA_DISABLED = 'true';
   });
   afterEach(async () => {
     for (const stop of stops.splice(0)) await stop();
@@ -157,10 +140,6 @@ describe('ec2 discovery (real SDK against a local EC2 Query API endpoint)', () =
   });
   afterAll(async () => {
     await ec2.close();
-    for (const [k, v] of Object.entries(savedEnv)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
   });
 
   it('reports running, terminated and a snapshot after paging past a throttle, signed with the env key', async () => {

@@ -1,6 +1,7 @@
 /** EC2 discovery into a real registry: a replacement made between two refreshes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEc2Source } from '../../../src/fleet/sources/ec2-source.ts';
+import { isolateAwsEnv } from '../../helpers/aws-env.ts';
 import {
   type Ec2Endpoint,
   type Ec2Instance,
@@ -19,30 +20,12 @@ const web = (id: string, launchTime: string, extra: Partial<Ec2Instance> = {}): 
 
 describe('ec2 source into the registry, replacement between refreshes', () => {
   let ec2: Ec2Endpoint;
-  const envKeys = [
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_EC2_METADATA_DISABLED',
-    'AWS_SESSION_TOKEN',
-    'AWS_PROFILE',
-    'AWS_REGION',
-    'AWS_ENDPOINT_URL',
-    'AWS_ENDPOINT_URL_EC2',
-  ];
-  const savedEnv = Object.fromEntries(envKeys.map((k) => [k, process.env[k]]));
+  isolateAwsEnv('AKIAFLEETLINETEST03');
   beforeAll(async () => {
     ec2 = await startEc2Endpoint();
-    for (const k of envKeys) delete process.env[k];
-    process.env.AWS_ACCESS_KEY_ID = 'AKIAFLEETLINETEST03';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test-secret-not-real';
-    process.env.AWS_EC2_METADATA_DISABLED = 'true';
   });
   afterAll(async () => {
     await ec2.close();
-    for (const k of envKeys) {
-      if (savedEnv[k] === undefined) delete process.env[k];
-      else process.env[k] = savedEnv[k];
-    }
   });
 
   it.each([

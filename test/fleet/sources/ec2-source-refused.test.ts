@@ -2,35 +2,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation, ObservationSink } from '../../../src/fleet/observation.ts';
 import { createEc2Source } from '../../../src/fleet/sources/ec2-source.ts';
+import { isolateAwsEnv } from '../../helpers/aws-env.ts';
 import { testDeps } from '../../helpers/deps.ts';
 import { type Ec2Endpoint, startEc2Endpoint } from '../../helpers/ec2-endpoint.ts';
 
 describe('ec2 source, refused observations', () => {
   let ec2: Ec2Endpoint;
-  const envKeys = [
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_EC2_METADATA_DISABLED',
-    'AWS_SESSION_TOKEN',
-    'AWS_PROFILE',
-    'AWS_REGION',
-    'AWS_ENDPOINT_URL',
-    'AWS_ENDPOINT_URL_EC2',
-  ];
-  const savedEnv = Object.fromEntries(envKeys.map((k) => [k, process.env[k]]));
+  isolateAwsEnv('AKIAFLEETLINETEST02');
   beforeAll(async () => {
     ec2 = await startEc2Endpoint();
-    for (const k of envKeys) delete process.env[k];
-    process.env.AWS_ACCESS_KEY_ID = 'AKIAFLEETLINETEST02';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test-secret-not-real';
-    process.env.AWS_EC2_METADATA_DISABLED = 'true';
   });
   afterAll(async () => {
     await ec2.close();
-    for (const k of envKeys) {
-      if (savedEnv[k] === undefined) delete process.env[k];
-      else process.env[k] = savedEnv[k];
-    }
   });
 
   it('reports the launches and terminations of a refresh the registry refused again next time', async () => {
