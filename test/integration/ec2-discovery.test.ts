@@ -10,6 +10,7 @@ import type { Observation, ObservationSink } from '../../src/fleet/observation.t
 import { createEc2Source, type Ec2Config } from '../../src/fleet/sources/ec2-source.ts';
 import { isolateAwsEnv } from '../helpers/aws-env.ts';
 import { metricValue, testDeps } from '../helpers/deps.ts';
+import { ec2Config } from '../helpers/ec2-config.ts';
 import { type Ec2Endpoint, type Ec2Instance, startEc2Endpoint } from '../helpers/ec2-endpoint.ts';
 import { fakeClock } from '../helpers/fake-clock.ts';
 
@@ -54,19 +55,14 @@ function recordingObservationSink(): RecordingObservationSink {
 }
 
 function config(endpoint: string, overrides: Partial<Ec2Config> = {}): Ec2Config {
-  return {
-    region: 'eu-west-1',
-    endpoint,
+  return ec2Config(endpoint, {
     filters: [{ name: 'tag:Env', values: ['prod'] }],
     refresh_interval: '200ms',
-    role_tag: 'Role',
-    version_tag: 'Version',
     ami_version_tag: 'AppVersion',
     max_attempts: 3,
-    page_size: 1000,
     max_backoff: '10m',
     ...overrides,
-  };
+  });
 }
 
 const web1: Ec2Instance = {

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEc2Source } from '../../../src/fleet/sources/ec2-source.ts';
 import { isolateAwsEnv } from '../../helpers/aws-env.ts';
+import { ec2Config } from '../../helpers/ec2-config.ts';
 import {
   type Ec2Endpoint,
   type Ec2Instance,
@@ -51,21 +52,7 @@ describe('ec2 source into the registry, replacement between refreshes', () => {
     ];
     ec2.queueInstances(before, after);
     const fleet = await openFleet({ config: undefined });
-    const source = createEc2Source(
-      {
-        region: 'eu-west-1',
-        endpoint: ec2.url,
-        filters: [],
-        refresh_interval: '1h',
-        role_tag: 'Role',
-        version_tag: 'Version',
-        max_attempts: 1,
-        page_size: 1000,
-        max_backoff: '1h',
-      },
-      fleet.deps,
-      fleet.registry,
-    );
+    const source = createEc2Source(ec2Config(ec2.url), fleet.deps, fleet.registry);
     await source.start();
     try {
       while (fleet.registry.liveInstances().length < 2) await new Promise((r) => setTimeout(r, 10));

@@ -4,6 +4,7 @@ import type { Observation, ObservationSink } from '../../../src/fleet/observatio
 import { createEc2Source } from '../../../src/fleet/sources/ec2-source.ts';
 import { isolateAwsEnv } from '../../helpers/aws-env.ts';
 import { testDeps } from '../../helpers/deps.ts';
+import { ec2Config } from '../../helpers/ec2-config.ts';
 import { type Ec2Endpoint, startEc2Endpoint } from '../../helpers/ec2-endpoint.ts';
 
 describe('ec2 source, refused observations', () => {
@@ -42,21 +43,7 @@ describe('ec2 source, refused observations', () => {
         if (refuse) throw new Error('could not persist');
       },
     };
-    const source = createEc2Source(
-      {
-        region: 'eu-west-1',
-        endpoint: ec2.url,
-        filters: [],
-        refresh_interval: '1h',
-        role_tag: 'Role',
-        version_tag: 'Version',
-        max_attempts: 1,
-        page_size: 1000,
-        max_backoff: '1h',
-      },
-      testDeps(),
-      sink,
-    );
+    const source = createEc2Source(ec2Config(ec2.url), testDeps(), sink);
     await source.start();
     try {
       await ec2.waitForRequests(1, 'DescribeInstances');
