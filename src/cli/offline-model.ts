@@ -3,7 +3,18 @@
  * events from the embedded store, for the commands that run beside the service
  * (`fleetline dashboards`, `fleetline inventory`). SQLite's WAL mode lets them read while the
  * service writes.
+ *
+ * Read only, by construction: the file is opened `readonly` (any write throws
+ * SQLITE_READONLY), nothing is migrated (a store older than this version is refused with a
+ * hint instead), the registry keeps every terminated instance (its start-up prune would
+ * delete) and never writes last-seen times back, and there is no checkpoint on close. All
+ * reads run in one transaction, so registry, catalog and events come from one snapshot, and
+ * a reader never waits for the service's write lock. A data_dir the service never used gives
+ * an empty model and is not created.
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { systemClock } from '../core/deps.ts';
@@ -13,7 +24,7 @@ import { createFleetRegistry } from '../fleet/registry.ts';
 import type { GenerationModel } from '../generate/model.ts';
 import { createCatalog } from '../sinks/influxdb/catalog.ts';
 import { INFLUXDB_MIGRATIONS } from '../sinks/influxdb/tables.ts';
-import { createStore } from '../store/sqlite.ts';
+import { type Db, STORE_FILE, type Store } from '../store/sqlite.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { createMetricsRegistry } from '../telemetry/metrics.ts';
 
@@ -22,35 +33,92 @@ export interface OfflineState {
   events: LifecycleEvent[];
 }
 
-/** Opens the store of `config.data_dir`, reads what the generators need, and closes it. */
+/**
+ * A `Store` over a read-only connection. `migrate` only checks that the module's tables are
+ * at least at the version this code reads; `isOpen` turns false once reading is done, so the
+ * registry's stop (which writes last-seen times back when the store is open) writes nothing.
+ */
+function readOnlyStore(db: Db, path: string): Store & { finish(): void } {
+  let reading = true;
+  const versions = new Map<string, number>();
+  const hasTable = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  if (hasTable) {
+    for (const r of db.prepare('SELECT module, version FROM schema_migrations').all() as {
+      module: string;
+      version: number;
+    }[])
+      versions.set(r.module, r.version);
+  }
+  return {
+    name: 'store (read-only)',
+    start: async () => {},
+    stop: async () => {},
+    path,
+    get db() {
+      return db;
+    },
+    isOpen: () => reading && db.open,
+    migrate(module, migrations) {
+      const have = versions.get(module) ?? 0;
+      if (have < migrations.length)
+        throw new Error(
+          `${path}: the ${module} tables are at version ${have}, this fleetline reads version ` +
+            `${migrations.length}; run \`fleetline serve\` once to upgrade the store`,
+        );
+      return have;
+    },
+    finish() {
+      reading = false;
+    },
+  } as Store & { finish(): void };
+}
+
+/** Opens the store of `config.data_dir` read-only, reads what the generators need, and closes it. */
 export async function readOfflineState(
   config: Readonly<Config>,
   eventLimit = 10_000,
 ): Promise<OfflineState> {
+  const path = resolve(join(config.data_dir, STORE_FILE));
+  if (!existsSync(path))
+    return { model: { roles: [], measurements: [], instances: [] }, events: [] };
   const deps = {
     log: silentLogger(),
     clock: systemClock,
     metrics: createMetricsRegistry({ processMetrics: false }),
   };
-  const store = createStore(config.data_dir);
-  await store.start();
+  const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
+    // One snapshot for everything below; a read transaction never takes the write lock.
+    db.exec('BEGIN');
+    const store = readOnlyStore(db, path);
     const events = createEventStore(store);
-    const registry = createFleetRegistry(config.registry, deps, { store, events });
-    await registry.start();
+    const registry = createFleetRegistry(config.registry, deps, {
+      store,
+      events,
+      // Never prune: that is the service's job, and a delete here would write.
+      historyMs: Number.POSITIVE_INFINITY,
+    });
     store.migrate('influxdb', INFLUXDB_MIGRATIONS);
-    const catalog = createCatalog(() => store.db);
-    catalog.load();
-    const model: GenerationModel = {
-      roles: registry.roles(),
-      measurements: catalog.models(),
-      instances: registry.liveInstances(),
-    };
-    const page = events.query({ limit: eventLimit });
-    await registry.stop();
-    return { model, events: page.events };
+    await registry.start();
+    try {
+      const catalog = createCatalog(() => db);
+      catalog.load();
+      const model: GenerationModel = {
+        roles: registry.roles(),
+        measurements: catalog.models(),
+        instances: registry.liveInstances(),
+      };
+      const page = events.query({ limit: eventLimit });
+      return { model, events: page.events };
+    } finally {
+      store.finish();
+      await registry.stop();
+    }
   } finally {
-    await store.stop();
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.close();
   }
 }
 
