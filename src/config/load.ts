@@ -13,6 +13,7 @@ import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { RelabelConfigError } from '../relabel/errors.ts';
 import { compileRules } from '../relabel/rules.ts';
+import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { applyEnv, envKeys } from './env.ts';
 import { ConfigError } from './errors.ts';
 import { type Config, ConfigSchema } from './schema.ts';
@@ -24,6 +25,34 @@ const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).de
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
 addFormats(ajv);
+// Bounds on durations (see duration.ts), checked here with the other shape errors so that all
+// problems are still reported at once, each with its key path. A string that is not a
+// duration at all is left to `pattern`.
+const durationShape = new RegExp(DURATION_PATTERN);
+type DurationCheck = ((data: string) => boolean) & { errors?: Partial<ErrorObject>[] };
+for (const [keyword, exceeds, word] of [
+  ['minDuration', (v: number, limit: number) => v < limit, 'least'],
+  ['maxDuration', (v: number, limit: number) => v > limit, 'most'],
+] as const) {
+  ajv.addKeyword({
+    keyword,
+    type: 'string',
+    schemaType: 'string',
+    errors: true,
+    compile(limitText: string) {
+      const limit = parseDuration(limitText);
+      const check: DurationCheck = (data: string) => {
+        if (!durationShape.test(data)) return true;
+        if (!exceeds(parseDuration(data), limit)) return true;
+        check.errors = [
+          { keyword, params: { limit: limitText }, message: `must be at ${word} ${limitText}` },
+        ];
+        return false;
+      };
+      return check;
+    },
+  });
+}
 const validate = ajv.compile(ConfigSchema);
 
 export interface LoadOptions {

@@ -26,6 +26,8 @@ type Node = TSchema & {
   pattern?: string;
   minimum?: number;
   maximum?: number;
+  minDuration?: string;
+  maxDuration?: string;
 };
 
 function typeName(s: Node): string {
@@ -65,6 +67,9 @@ function rows(schema: Node, prefix: string[], out: Row[]): Row[] {
         sub.minimum !== undefined || sub.maximum !== undefined
           ? `(${sub.minimum ?? ''}…${sub.maximum ?? ''})`
           : '',
+        sub.minDuration !== undefined || sub.maxDuration !== undefined
+          ? `(${sub.minDuration ?? ''}…${sub.maxDuration ?? ''})`
+          : '',
       ]
         .filter(Boolean)
         .join(' '),
@@ -82,7 +87,8 @@ export function renderConfigReference(): string {
     '`$FLEETLINE_CONFIG`, else `./fleetline.yaml`, else defaults) plus environment overrides:',
     'every scalar key can be set as `FLEETLINE_<PATH>` (lists as JSON). Unknown keys are errors;',
     'every error is reported at once with its key path. Durations are written `500ms`, `10s`,',
-    '`5m`, `2h`, `7d`. A section marked optional (—) is off until configured.',
+    '`5m`, `2h`, `7d`; a duration that drives a timer is at most `24d` (the longest a Node timer',
+    'can wait). A section marked optional (—) is off until configured.',
     '',
     '| key | type | default | environment | description |',
     '|---|---|---|---|---|',

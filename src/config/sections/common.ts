@@ -1,9 +1,29 @@
 /** Small schema pieces shared by the config sections. */
 import { type TSchema, Type } from '@sinclair/typebox';
-import { DURATION_PATTERN } from '../duration.ts';
+import { DURATION_PATTERN, TIMER_MAX } from '../duration.ts';
 
-export const Duration = (def: string, description: string) =>
-  Type.String({ pattern: DURATION_PATTERN, default: def, description });
+/**
+ * A duration that feeds a timer (a timeout, a poll, a retry delay): at most `TIMER_MAX`.
+ * `min: '1ms'` where 0 would make the timer spin (a poll every tick, retries back to back, a
+ * request aborted as it starts) rather than mean something.
+ */
+export const Duration = (def: string, description: string, bounds: { min?: string } = {}) =>
+  Type.String({
+    pattern: DURATION_PATTERN,
+    default: def,
+    description,
+    ...(bounds.min !== undefined ? { minDuration: bounds.min } : {}),
+    maxDuration: TIMER_MAX,
+  });
+
+/** A duration only used in arithmetic on times (retention, windows), never as a timer. */
+export const Span = (def: string, description: string, bounds: { min?: string } = {}) =>
+  Type.String({
+    pattern: DURATION_PATTERN,
+    default: def,
+    description,
+    ...(bounds.min !== undefined ? { minDuration: bounds.min } : {}),
+  });
 
 export const Port = (def: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: def, description });

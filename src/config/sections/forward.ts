@@ -53,8 +53,10 @@ export const ForwardSection = Section(
       default: 1024,
       description: 'open TCP connections',
     }),
-    handshake_timeout: Duration('10s', 'time a client has to finish the shared-key handshake'),
-    idle_timeout: Duration('5m', 'close connections silent for this long'),
+    handshake_timeout: Duration('10s', 'time a client has to finish the shared-key handshake', {
+      min: '1ms',
+    }),
+    idle_timeout: Duration('5m', 'close connections silent for this long (0 = never)'),
   },
   'Fluentd Forward protocol input',
 );

@@ -23,6 +23,7 @@ export const GrafanaSection = Section(
     regenerate_interval: Duration(
       '5s',
       'how often the service checks whether roles/catalog changed',
+      { min: '1ms' },
     ),
     provisioning_path: Type.String({
       minLength: 1,

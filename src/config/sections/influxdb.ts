@@ -42,9 +42,13 @@ export const InfluxdbSection = Type.Optional(
             '[::1]) where it only costs CPU on both sides of a link with no bandwidth to save',
         }),
       ),
-      timeout: Duration('30s', 'per-request timeout'),
-      min_retry_delay: Duration('250ms', 'first delay of the exponential retry backoff'),
-      max_retry_delay: Duration('60s', 'upper bound of the exponential retry backoff'),
+      timeout: Duration('30s', 'per-request timeout', { min: '1ms' }),
+      min_retry_delay: Duration('250ms', 'first delay of the exponential retry backoff', {
+        min: '1ms',
+      }),
+      max_retry_delay: Duration('60s', 'upper bound of the exponential retry backoff', {
+        min: '1ms',
+      }),
     },
     { additionalProperties: false, description: 'InfluxDB sink (optional)' },
   ),

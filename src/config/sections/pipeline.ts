@@ -1,6 +1,6 @@
 /** `spool:`, `schema:`, `rollup:` and `lifecycle:` — delivery and what lands in InfluxDB. */
 import { Type } from '@sinclair/typebox';
-import { Duration, Section } from './common.ts';
+import { Duration, Section, Span } from './common.ts';
 
 export const SpoolSection = Section(
   {
@@ -22,8 +22,10 @@ export const SpoolSection = Section(
       '30s',
       'how long consume waits for room in a full spool before rejecting (retryable)',
     ),
-    retry_initial: Duration('100ms', 'first retry delay after a consumer delivery fails'),
-    retry_max: Duration('30s', 'cap of the exponential delivery retry delay'),
+    retry_initial: Duration('100ms', 'first retry delay after a consumer delivery fails', {
+      min: '1ms',
+    }),
+    retry_max: Duration('30s', 'cap of the exponential delivery retry delay', { min: '1ms' }),
     delivery_max_entries: Type.Integer({
       minimum: 1,
       default: 5000,
@@ -67,24 +69,24 @@ export const SchemaSection = Section(
 
 export const RollupSection = Section(
   {
-    interval: Duration('10s', 'rollup interval'),
+    interval: Span('10s', 'rollup interval', { min: '1ms' }),
     numeric_fields: Type.Array(Type.String({ minLength: 1 }), {
       default: ['reqtime'],
       description: 'record fields summarised as count/sum/mean/max/p50/p95/p99',
     }),
-    retention: Duration(
+    retention: Span(
       '7d',
       'how long rollups are kept in the embedded store (must exceed interval + grace + lateness; entries further than this ahead of the clock are not rolled up)',
     ),
-    lateness: Duration('2m', 'how long an interval stays open for late entries in memory'),
-    grace: Duration('2s', 'wait after an interval ends before emitting its points'),
+    lateness: Span('2m', 'how long an interval stays open for late entries in memory'),
+    grace: Span('2s', 'wait after an interval ends before emitting its points'),
   },
   'role rollups',
 );
 
 export const LifecycleSection = Section(
   {
-    idle_terminate: Duration('0s', 'treat an instance silent this long as gone (0 = never)'),
+    idle_terminate: Span('0s', 'treat an instance silent this long as gone (0 = never)'),
   },
   'lifecycle tracking',
 );

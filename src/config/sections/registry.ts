@@ -1,6 +1,6 @@
 /** `registry:` where fleetline learns which instance has which role and version. */
 import { Type } from '@sinclair/typebox';
-import { Duration, Section } from './common.ts';
+import { Duration, Section, Span } from './common.ts';
 
 export const RegistrySection = Section(
   {
@@ -23,12 +23,12 @@ export const RegistrySection = Section(
       },
       'records whose instance is not (yet) known',
     ),
-    replace_window: Duration('15m', 'a launch this soon after a terminate in a role is a replace'),
+    replace_window: Span('15m', 'a launch this soon after a terminate in a role is a replace'),
     static: Type.Optional(
       Type.Object(
         {
           path: Type.String({ minLength: 1, description: 'YAML/JSON inventory file' }),
-          reload: Duration('5s', 'how often the file is checked for changes'),
+          reload: Duration('5s', 'how often the file is checked for changes', { min: '1ms' }),
         },
         { additionalProperties: false },
       ),
@@ -54,7 +54,7 @@ export const RegistrySection = Section(
             ),
             { default: [] },
           ),
-          refresh_interval: Duration('60s', 'DescribeInstances period'),
+          refresh_interval: Duration('60s', 'DescribeInstances period', { min: '1ms' }),
           role_tag: Type.String({ minLength: 1, default: 'Role' }),
           version_tag: Type.String({ minLength: 1, default: 'Version' }),
           ami_version_tag: Type.Optional(
