@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { RelabelConfigError } from '../relabel/errors.ts';
 import { compileRules } from '../relabel/rules.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
@@ -90,13 +90,32 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     } catch (err) {
       throw new ConfigError([`cannot read ${file}: ${(err as Error).message}`], file);
     }
-    try {
-      raw = parseYaml(text) ?? {};
-    } catch (err) {
-      throw new ConfigError([`${file}: not valid YAML: ${(err as Error).message}`], file);
-    }
+    raw = parseYamlFile(text, file);
   }
   return parseConfig(raw, { env, source: file ?? 'defaults' });
+}
+
+/**
+ * Parses the file's YAML. Problems name the line and column but never quote the file: the yaml
+ * library's own messages (and the warnings it would print to stderr) show the offending line,
+ * which is often the one holding `shared_key:` or a token. Warnings are problems too: an
+ * unresolved tag (`!vault …`, `!env …`, meant for another tool) would otherwise quietly become
+ * the literal text.
+ */
+function parseYamlFile(text: string, file: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'silent' });
+  const problems = [...doc.errors, ...doc.warnings].map((e) => {
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    return `${file}: not valid YAML at line ${line}, column ${col}: ${e.message}`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems, file);
+  try {
+    return doc.toJS() ?? {};
+  } catch (err) {
+    // e.g. too many alias expansions; the message names no content.
+    throw new ConfigError([`${file}: not valid YAML: ${(err as Error).message}`], file);
+  }
 }
 
 /** Validates an already-parsed document (tests use this directly). */
