@@ -47,6 +47,26 @@ export interface AlertProvisioning {
   }[];
 }
 
+/**
+ * Grafana expands environment variables and its own expanders (`$__file{…}`, `$__env{…}`) in
+ * the group name, folder, rule title and label values of a provisioning file, with `$$` for a
+ * literal `$` (pkg/services/provisioning/values); the query `model` is read raw. Names here
+ * are user data (roles from records, field names from the catalog): a `$` in them must reach
+ * Grafana as a `$`, not read a variable or a file.
+ */
+export const provisioningLiteral = (s: string): string => s.split('$').join('$$');
+
+/**
+ * Annotations are Go templates rendered at notification time, read raw by Grafana up to 12
+ * and with `${NAME}` expanded by later versions (where `$$` is not documented). A name is put
+ * in as text that is neither: `{{`, `}}` and `${` are broken up with a space.
+ */
+const annotationText = (s: string): string =>
+  s
+    .replace(/\{(?=\{)/g, '{ ')
+    .replace(/\}(?=\})/g, '} ')
+    .replace(/\$(?=\{)/g, '$ ');
+
 /** Look-back of each rule query: five minutes of rollups. */
 const WINDOW_SECONDS = 300;
 const EVAL_INTERVAL = '1m';
@@ -60,8 +80,8 @@ export function alertRules(
     apiVersion: 1,
     groups: [...roles].map((role) => ({
       orgId: 1,
-      name: `fleetline-${role}`,
-      folder: grafana.folder_title,
+      name: provisioningLiteral(`fleetline-${role}`),
+      folder: provisioningLiteral(grafana.folder_title),
       interval: EVAL_INTERVAL,
       rules: roleRules(role, cat, grafana),
     })),
@@ -89,7 +109,7 @@ function roleRules(
     summary: string,
   ): AlertRule => ({
     uid: stableUid(`fl-${kind}`, role),
-    title: `${role}: ${title}`,
+    title: provisioningLiteral(`${role}: ${title}`),
     condition: 'C',
     data: [
       {
@@ -124,12 +144,12 @@ function roleRules(
     execErrState: 'Error',
     for: '5m',
     annotations: {
-      summary,
+      summary: annotationText(summary),
       description: `Role-level rule on fleetline rollups; threshold ${threshold}.`,
       // Relative to Grafana's root URL; a rule annotation is not templated into a full URL.
       dashboard_url: `/d/${dashboard}`,
     },
-    labels: { role, source: 'fleetline', signal: kind },
+    labels: { role: provisioningLiteral(role), source: 'fleetline', signal: kind },
     isPaused: false,
   });
   return [

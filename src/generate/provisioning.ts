@@ -6,6 +6,7 @@
 
 import { stringify } from 'yaml';
 import type { GrafanaConfig } from '../config/schema.ts';
+import { provisioningLiteral } from './alert-rules.ts';
 
 export function dashboardsProvider(
   grafana: Pick<GrafanaConfig, 'folder_title' | 'folder_uid'>,
@@ -18,7 +19,8 @@ export function dashboardsProvider(
         {
           name: 'fleetline',
           orgId: 1,
-          folder: grafana.folder_title,
+          // The same title as the alert rules' folder, through Grafana's `$` expansion.
+          folder: provisioningLiteral(grafana.folder_title),
           folderUid: grafana.folder_uid,
           type: 'file',
           disableDeletion: false,
