@@ -19,6 +19,7 @@ import {
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { InfluxQLBuilder, influxDatasource } from './influxql-query.ts';
+import { storedName } from './influxql-text.ts';
 import type { PanelGrid } from './panel-grid.ts';
 import { fleetEventsQuery, tagValuesQuery } from './rollup-queries.ts';
 
@@ -37,7 +38,8 @@ export function dashboardFrame(o: FrameOptions): DashboardBuilder {
   const ds = influxDatasource(o.datasourceUid);
   const roleCurrent =
     o.currentRoles.length > 0
-      ? { text: [...o.currentRoles], value: [...o.currentRoles] }
+      ? // As stored in InfluxDB, so the value is one of the variable's SHOW TAG VALUES options.
+        { text: o.currentRoles.map(storedName), value: o.currentRoles.map(storedName) }
       : { text: ['All'], value: ['$__all'] };
   const b = new DashboardBuilder(o.title)
     .uid(o.uid)

@@ -9,7 +9,7 @@
  * Grafana joins the neighbours and a swap (which never empties the role's rollup anyway) shows
  * no break. Counts use `fill(0)`: no events in an interval really is zero.
  */
-import { anyOf, ident } from './influxql-text.ts';
+import { anyOf, ident, measurementIdent } from './influxql-text.ts';
 import type { SignalCatalog } from './signal-catalog.ts';
 
 export interface QueryScope {
@@ -104,11 +104,11 @@ export function logVolumeQuery(scope: QueryScope): string {
 
 /** Per-slot series straight from an event measurement: `slot` survives every swap. */
 export function slotCountQuery(measurement: string, field: string, where: string): string {
-  return `SELECT count(${ident(field)}) AS "events" FROM ${ident(measurement)} WHERE ${where} AND $timeFilter GROUP BY time($__interval), "slot" fill(0)`;
+  return `SELECT count(${ident(field)}) AS "events" FROM ${measurementIdent(measurement)} WHERE ${where} AND $timeFilter GROUP BY time($__interval), "slot" fill(0)`;
 }
 
 export function slotMeanQuery(measurement: string, field: string, where: string): string {
-  return `SELECT mean(${ident(field)}) AS ${ident(field)} FROM ${ident(measurement)} WHERE ${where} AND $timeFilter GROUP BY time($__interval), "slot" fill(none)`;
+  return `SELECT mean(${ident(field)}) AS ${ident(field)} FROM ${measurementIdent(measurement)} WHERE ${where} AND $timeFilter GROUP BY time($__interval), "slot" fill(none)`;
 }
 
 export const ANNOTATION_KINDS = ['replace', 'rollout_start', 'rollout_finish', 'deploy'] as const;
@@ -137,7 +137,7 @@ export function fleetEventsQuery(roleWhere: string, limit?: number): string {
 
 export function tagValuesQuery(key: 'role' | 'version', measurement = 'fleet_rollup'): string {
   const where = key === 'version' ? ` WHERE "role" =~ /^$role$/` : '';
-  return `SHOW TAG VALUES FROM ${ident(measurement)} WITH KEY = ${ident(key)}${where}`;
+  return `SHOW TAG VALUES FROM ${measurementIdent(measurement)} WITH KEY = ${ident(key)}${where}`;
 }
 
 function seconds(duration: string): number {
