@@ -50,7 +50,12 @@ export function component(
   };
 }
 
-/** Starts components in order; on failure stops the ones already started, in reverse. */
+/**
+ * Starts components in order; on failure stops the ones already started, in reverse, and
+ * rethrows the start failure. If stopping fails too, the rejection is an AggregateError whose
+ * first error (and message) is the start failure: the clean-up's errors must not hide why the
+ * service did not start.
+ */
 export async function startAll(components: readonly Component[]): Promise<void> {
   const started: Component[] = [];
   try {
@@ -59,7 +64,15 @@ export async function startAll(components: readonly Component[]): Promise<void> 
       started.push(c);
     }
   } catch (err) {
-    await stopAll(started);
+    try {
+      await stopAll(started);
+    } catch (stopErr) {
+      const stopErrors = stopErr instanceof AggregateError ? stopErr.errors : [stopErr];
+      throw new AggregateError(
+        [err, ...stopErrors],
+        `start failed: ${err instanceof Error ? err.message : String(err)} (stopping the components already started failed too)`,
+      );
+    }
     throw err;
   }
 }

@@ -50,6 +50,46 @@ describe('component()', () => {
     expect(order).toEqual(['start a', 'start b', 'stop b', 'stop a']);
   });
 
+  it('startAll reports the start failure first even when stopping the started ones fails too', async () => {
+    // The start error is the cause the operator must see (a port in use, a bad file); a stop
+    // error during the clean-up used to replace it with "some components failed to stop".
+    const a = component('a', {
+      start: () => {},
+      stop: () => {
+        throw new Error('a could not stop');
+      },
+    });
+    const cause = new Error('b: listen EADDRINUSE 127.0.0.1:24224');
+    const b = component('b', {
+      start: () => {
+        throw cause;
+      },
+      stop: () => {},
+    });
+    const err = await startAll([a, b]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AggregateError);
+    expect((err as AggregateError).message).toContain('b: listen EADDRINUSE 127.0.0.1:24224');
+    expect((err as AggregateError).errors[0]).toBe(cause);
+    expect((err as AggregateError).errors.map((e: Error) => e.message)).toContain(
+      'a could not stop',
+    );
+  });
+
+  it('startAll rethrows the start failure itself when the clean-up succeeds', async () => {
+    const cause = new TypeError('bad');
+    const ok = component('ok', { start: () => {}, stop: () => {} });
+    const bad = component('bad', {
+      start: async () => {
+        throw cause;
+      },
+      stop: () => {},
+    });
+    await expect(startAll([ok, bad])).rejects.toBe(cause);
+  });
+
   it('stopAll runs every stop even when one throws', async () => {
     const stopped: string[] = [];
     const a = component('a', { start: () => {}, stop: () => void stopped.push('a') });
