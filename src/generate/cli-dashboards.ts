@@ -18,7 +18,7 @@ import { generateArtefacts, generateOptions } from './artefacts.ts';
 export { generateOptions };
 
 import { pushAnnotations } from './grafana-annotations.ts';
-import { createGrafanaClient } from './grafana-client.ts';
+import { createGrafanaClient, withoutCredentials } from './grafana-client.ts';
 import { pushDashboards } from './grafana-push.ts';
 import type { GenerationModel } from './model.ts';
 import { writeArtefacts } from './write-artefacts.ts';
@@ -105,7 +105,7 @@ export async function runDashboards(argv: string[], d: DashboardsCliDeps): Promi
       { folderUid: g.folder_uid, folderTitle: g.folder_title },
       deps,
     );
-    out(`Grafana ${g.url}: folder ${g.folder_uid} ${r.folder}`);
+    out(`Grafana ${withoutCredentials(g.url!)}: folder ${g.folder_uid} ${r.folder}`);
     for (const x of r.dashboards) out(`  ${x.status.padEnd(9)} ${x.uid}  ${x.title}`);
     if (g.push_annotations && d.loadEvents) {
       const a = await pushAnnotations(client, await d.loadEvents(values.config), deps);

@@ -26,8 +26,25 @@ export class GrafanaApiError extends PermanentError {
   }
 }
 
+/**
+ * The URL without userinfo. The client authenticates with the token; credentials in
+ * `grafana.url` (`https://admin:pw@grafana`) would make fetch refuse every request, and would
+ * put the password into every message that names the server.
+ */
+export function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//');
+  }
+}
+
 export function createGrafanaClient(o: GrafanaClientOptions): GrafanaClient {
-  const base = o.url.replace(/\/+$/, '');
+  const base = withoutCredentials(o.url).replace(/\/+$/, '');
   return {
     async request<T>(method: 'GET' | 'POST', path: string, body?: unknown) {
       let res: Response;
