@@ -206,6 +206,13 @@ function semanticProblems(config: Config): string[] {
     if (err instanceof RelabelConfigError) problems.push(...err.problems);
     else throw err;
   }
+  // Fail closed: users are checked inside the shared-key handshake, and without a shared key
+  // there is no handshake, so the listed users would silently protect nothing.
+  if (config.forward.users.length > 0 && !config.forward.shared_key) {
+    problems.push(
+      'forward.users: user authentication needs forward.shared_key (it is part of the shared-key handshake)',
+    );
+  }
   const influx = config.influxdb;
   if (influx?.api === 'v2' && (!influx.org || !influx.bucket)) {
     problems.push('influxdb: api v2 needs both influxdb.org and influxdb.bucket');

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.ts';
+import { parseConfig } from '../../src/config/load.ts';
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config › checks across keys', () => {
+  it('refuses forward.users without forward.shared_key instead of serving Forward unauthenticated', () => {
+    // User authentication is part of the shared-key handshake: without a shared key there is
+    // no handshake at all, so every client was let in whatever users were listed.
+    const problems = problemsOf(() =>
+      parseConfig({ forward: { users: [{ username: 'agent', password: 'pw-9f3b2' }] } }),
+    );
+    expect(problems).toEqual([
+      'forward.users: user authentication needs forward.shared_key (it is part of the shared-key handshake)',
+    ]);
+    expect(problems.join('\n')).not.toContain('pw-9f3b2');
+  });
+
+  it('accepts users together with a shared key, and a shared key alone', () => {
+    expect(
+      parseConfig({
+        forward: { shared_key: 'k', users: [{ username: 'agent', password: 'pw' }] },
+      }).config.forward.users,
+    ).toHaveLength(1);
+    expect(parseConfig({ forward: { shared_key: 'k' } }).config.forward.shared_key).toBe('k');
+  });
+
+  it('applies to users given through the environment too', () => {
+    expect(
+      problemsOf(() =>
+        parseConfig({}, { env: { FLEETLINE_FORWARD_USERS: '[{"username":"a","password":"b"}]' } }),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^forward\.users: user authentication needs forward\.shared_key/),
+    ]);
+  });
+});
