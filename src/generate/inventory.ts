@@ -117,10 +117,7 @@ export function sshConfig(model: GenerationModel): string {
       `role ${i.role}, version ${i.version}, slot ${i.slot}${i.az ? `, ${i.az}` : ''}`,
     );
     if (!address) {
-      out.push(
-        '',
-        `# ${commentText(i.instanceId)} (${about}): no private address known, skipped`,
-      );
+      out.push('', `# ${commentText(i.instanceId)} (${about}): no private address known, skipped`);
       continue;
     }
     const patterns = SSH_TOKEN.test(i.instanceId)
