@@ -217,6 +217,15 @@ function semanticProblems(config: Config): string[] {
   if (influx?.api === 'v2' && (!influx.org || !influx.bucket)) {
     problems.push('influxdb: api v2 needs both influxdb.org and influxdb.bucket');
   }
+  // The writer sends basic auth only with both; one alone was dropped without a word.
+  if (influx && !influx.username !== !influx.password) {
+    problems.push('influxdb: username and password go together (v1 basic auth)');
+  }
+  // The annotation mirror needs both, and was otherwise simply not created.
+  const grafana = config.grafana;
+  if (grafana.push_annotations && (!grafana.url || !grafana.token)) {
+    problems.push('grafana.push_annotations: needs grafana.url and grafana.token');
+  }
   if (config.forward.tls?.cert && !existsSync(config.forward.tls.cert)) {
     problems.push(`forward.tls.cert: file not found: ${config.forward.tls.cert}`);
   }

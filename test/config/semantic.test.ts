@@ -43,4 +43,34 @@ describe('config › checks across keys', () => {
       expect.stringMatching(/^forward\.users: user authentication needs forward\.shared_key/),
     ]);
   });
+
+  it('refuses grafana.push_annotations without grafana.url and grafana.token instead of quietly mirroring nothing', () => {
+    expect(problemsOf(() => parseConfig({ grafana: { push_annotations: true } }))).toEqual([
+      'grafana.push_annotations: needs grafana.url and grafana.token',
+    ]);
+    expect(
+      problemsOf(() =>
+        parseConfig({ grafana: { push_annotations: true, url: 'http://grafana:3000' } }),
+      ),
+    ).toEqual(['grafana.push_annotations: needs grafana.url and grafana.token']);
+    expect(
+      parseConfig({
+        grafana: { push_annotations: true, url: 'http://grafana:3000', token: 'glsa_x' },
+      }).config.grafana.push_annotations,
+    ).toBe(true);
+  });
+
+  it('refuses an InfluxDB v1 username without a password (or the reverse) instead of sending no credentials', () => {
+    const url = 'http://127.0.0.1:8086';
+    expect(problemsOf(() => parseConfig({ influxdb: { url, username: 'writer' } }))).toEqual([
+      'influxdb: username and password go together (v1 basic auth)',
+    ]);
+    const p = problemsOf(() => parseConfig({ influxdb: { url, password: 'pw-77c1' } }));
+    expect(p).toEqual(['influxdb: username and password go together (v1 basic auth)']);
+    expect(p.join('\n')).not.toContain('pw-77c1');
+    expect(
+      parseConfig({ influxdb: { url, username: 'writer', password: 'pw' } }).config.influxdb
+        ?.username,
+    ).toBe('writer');
+  });
 });
