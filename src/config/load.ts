@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { LineCounter, parseDocument } from 'yaml';
+import { compileAsgNamePattern } from '../ingest/http/eventbridge.ts';
 import { RelabelConfigError } from '../relabel/errors.ts';
 import { compileRules } from '../relabel/rules.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
@@ -212,6 +213,13 @@ function semanticProblems(config: Config): string[] {
     problems.push(
       'forward.users: user authentication needs forward.shared_key (it is part of the shared-key handshake)',
     );
+  }
+  // Compiled exactly as the EventBridge route will, which otherwise throws while the service
+  // is being built, after every other problem was reported.
+  try {
+    compileAsgNamePattern(config.http.asg_role_pattern);
+  } catch (err) {
+    problems.push((err as Error).message);
   }
   const influx = config.influxdb;
   if (influx?.api === 'v2' && (!influx.org || !influx.bucket)) {

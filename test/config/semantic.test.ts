@@ -73,4 +73,17 @@ describe('config › checks across keys', () => {
         ?.username,
     ).toBe('writer');
   });
+
+  it('checks http.asg_role_pattern at load, so a pattern that loads is one the service can use', () => {
+    expect(problemsOf(() => parseConfig({ http: { asg_role_pattern: '(unclosed' } }))).toEqual([
+      expect.stringMatching(/^http\.asg_role_pattern: not a valid regular expression/),
+    ]);
+    expect(problemsOf(() => parseConfig({ http: { asg_role_pattern: 'web-.*' } }))).toEqual([
+      'http.asg_role_pattern: must have a named group (?<role>…)',
+    ]);
+    expect(
+      parseConfig({ http: { asg_role_pattern: '(?<role>[a-z]+)-(?<version>.+)' } }).config.http
+        .asg_role_pattern,
+    ).toBe('(?<role>[a-z]+)-(?<version>.+)');
+  });
 });
