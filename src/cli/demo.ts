@@ -88,27 +88,57 @@ export async function runDemo(argv: string[]): Promise<number> {
     },
   });
   const config = demoConfig(loadConfig({ file: values.config }).config);
-  const log = createLogger(config.log_level, process.stderr);
-  const deps = { log, clock: systemClock, metrics: createMetricsRegistry() };
-  const service = createService(config, deps);
-  await startAll(service.components);
-
-  const forwardPort = service.forward?.port();
-  if (!forwardPort) {
-    await stopAll(service.components);
-    process.stderr.write('fleetline demo: forward.enabled must be true for the demo\n');
+  // Every option is checked before anything starts: a typo is a usage error, not a service
+  // left running (or a summary printed every millisecond for a NaN interval).
+  const every = Number(values.every);
+  if (!Number.isFinite(every) || every <= 0) {
+    process.stderr.write(`fleetline demo: --every: expected seconds > 0, got ${values.every}\n`);
     return 2;
   }
-  const simArgs = [
-    `--forward=127.0.0.1:${forwardPort}`,
-    `--http=${service.http.url()}`,
+  const simArgs = (forward: string, http: string) => [
+    `--forward=${forward}`,
+    `--http=${http}`,
     `--speed=${values.speed}`,
     `--seed=${values.seed}`,
     `--duration=${values.duration}`,
     ...(config.forward.shared_key ? [`--shared-key=${config.forward.shared_key}`] : []),
     ...(config.http.token ? [`--token=${config.http.token}`] : []),
   ];
-  const sim = createSimulator(parseSimulateArgs(simArgs), { log, clock: systemClock });
+  try {
+    parseSimulateArgs(simArgs('127.0.0.1:1', 'http://127.0.0.1:1'));
+  } catch (e) {
+    process.stderr.write(`fleetline demo: ${(e as Error).message}\n${DEMO_USAGE}\n`);
+    return 2;
+  }
+  if (!config.forward.enabled) {
+    process.stderr.write('fleetline demo: forward.enabled must be true for the demo\n');
+    return 2;
+  }
+  const log = createLogger(config.log_level, process.stderr);
+  const deps = { log, clock: systemClock, metrics: createMetricsRegistry() };
+  const service = createService(config, deps);
+  await startAll(service.components);
+  try {
+    return await runWithService(service, deps, simArgs, config, every);
+  } finally {
+    // Also when the simulator fails to start: the service flushes and closes its store.
+    await stopAll(service.components);
+  }
+}
+
+async function runWithService(
+  service: Service,
+  deps: { log: ReturnType<typeof createLogger>; metrics: ReturnType<typeof createMetricsRegistry> },
+  simArgs: (forward: string, http: string) => string[],
+  config: Readonly<Config>,
+  everySeconds: number,
+): Promise<number> {
+  const { log } = deps;
+  const forwardPort = service.forward!.port();
+  const sim = createSimulator(
+    parseSimulateArgs(simArgs(`127.0.0.1:${forwardPort}`, service.http.url())),
+    { log, clock: systemClock },
+  );
   await sim.start();
   process.stdout.write(
     `fleetline demo: service at ${service.http.url()} (Forward 127.0.0.1:${forwardPort}), ` +
@@ -120,7 +150,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     return m ? (await m.get()).values.reduce((s, v) => s + v.value, 0) : 0;
   };
   let last = { t: Date.now(), n: await accepted() };
-  const every = Math.max(1, Number(values.every)) * 1000;
+  const every = Math.max(1, everySeconds) * 1000;
   const timer = setInterval(async () => {
     const now = { t: Date.now(), n: await accepted() };
     const rate = ((now.n - last.n) * 1000) / Math.max(1, now.t - last.t);
