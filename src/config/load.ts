@@ -221,6 +221,16 @@ function semanticProblems(config: Config): string[] {
   } catch (err) {
     problems.push((err as Error).message);
   }
+  // The rollup engine refuses this too, but only once the service is being built.
+  const r = config.rollup;
+  if (
+    parseDuration(r.retention) <=
+    parseDuration(r.interval) + parseDuration(r.grace) + parseDuration(r.lateness)
+  ) {
+    problems.push(
+      `rollup.retention: must be longer than rollup.interval + rollup.grace + rollup.lateness (${r.interval} + ${r.grace} + ${r.lateness})`,
+    );
+  }
   const influx = config.influxdb;
   if (influx?.api === 'v2' && (!influx.org || !influx.bucket)) {
     problems.push('influxdb: api v2 needs both influxdb.org and influxdb.bucket');

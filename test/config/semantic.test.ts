@@ -86,4 +86,13 @@ describe('config › checks across keys', () => {
         .asg_role_pattern,
     ).toBe('(?<role>[a-z]+)-(?<version>.+)');
   });
+
+  it('checks that rollup.retention outlasts interval + grace + lateness at load', () => {
+    expect(problemsOf(() => parseConfig({ rollup: { interval: '1h', retention: '1h' } }))).toEqual([
+      'rollup.retention: must be longer than rollup.interval + rollup.grace + rollup.lateness (1h + 2s + 2m)',
+    ]);
+    expect(
+      parseConfig({ rollup: { interval: '1h', retention: '2h' } }).config.rollup.retention,
+    ).toBe('2h');
+  });
 });
