@@ -75,7 +75,10 @@ function readOnlyStore(db: Db, path: string): Store & { finish(): void } {
   } as Store & { finish(): void };
 }
 
-/** Opens the store of `config.data_dir` read-only, reads what the generators need, and closes it. */
+/**
+ * Opens the store of `config.data_dir` read-only, reads what the generators need (and the
+ * newest `eventLimit` lifecycle events, oldest first), and closes it.
+ */
 export async function readOfflineState(
   config: Readonly<Config>,
   eventLimit = 10_000,
@@ -110,8 +113,13 @@ export async function readOfflineState(
         measurements: catalog.models(),
         instances: registry.liveInstances(),
       };
-      const page = events.query({ limit: eventLimit });
-      return { model, events: page.events };
+      // The newest `eventLimit` events (the event store pages oldest first: a long-lived fleet
+      // would get only its first events mirrored), returned oldest first.
+      const rows = db
+        .prepare('SELECT body FROM fleet_events ORDER BY time DESC, id DESC LIMIT ?')
+        .all(eventLimit) as { body: string }[];
+      const newest = rows.reverse().map((r) => JSON.parse(r.body) as LifecycleEvent);
+      return { model, events: newest };
     } finally {
       store.finish();
       await registry.stop();

@@ -123,4 +123,12 @@ describe('offline model', () => {
     const wal = `${file}-wal`;
     expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
   });
+
+  it('returns the newest events when there are more than the limit, oldest first', async () => {
+    const { dir } = await seededStore();
+    const all = (await readOfflineState(configFor(dir))).events;
+    expect(all).toHaveLength(3);
+    const { events } = await readOfflineState(configFor(dir), 2);
+    expect(events.map((e) => e.id)).toEqual(all.slice(1).map((e) => e.id));
+  });
 });
