@@ -10,6 +10,7 @@ import { loadConfig, parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { systemClock } from '../core/deps.ts';
 import { startAll, stopAll } from '../core/lifecycle.ts';
+import type { LifecycleEvent } from '../fleet/lifecycle-event.ts';
 import { parseSimulateArgs } from '../simulate/cli.ts';
 import { createSimulator, type Simulator } from '../simulate/simulator.ts';
 import { createLogger } from '../telemetry/logger.ts';
@@ -49,12 +50,19 @@ export function summarize(service: Service, sim: Simulator, ingestRate: number):
       ([role, versions]) =>
         `  ${role.padEnd(10)} ${[...versions.entries()].map(([v, n]) => `${n}×${v}`).join('  ')}`,
     );
-  const recent = service.events
-    .query({ limit: 200 })
-    .events.filter(
-      (e) => e.kind === 'replace' || e.kind.startsWith('rollout_') || e.kind === 'deploy',
-    )
-    .slice(-5)
+  // The newest few, straight from SQLite: the event store pages oldest first, so a query with
+  // a limit would freeze this list once the demo has produced that many events.
+  const recent = (
+    service.store.db
+      .prepare(
+        `SELECT body FROM fleet_events
+         WHERE kind IN ('replace', 'deploy') OR kind LIKE 'rollout\\_%' ESCAPE '\\'
+         ORDER BY time DESC, id DESC LIMIT 5`,
+      )
+      .all() as { body: string }[]
+  )
+    .reverse()
+    .map((r) => JSON.parse(r.body) as LifecycleEvent)
     .map(
       (e) =>
         `  ${new Date(e.time).toISOString().slice(11, 19)} ${e.kind.padEnd(16)} ${e.role.padEnd(8)} ${e.text}`,
