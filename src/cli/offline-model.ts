@@ -38,7 +38,10 @@ export interface OfflineState {
  * at least at the version this code reads; `isOpen` turns false once reading is done, so the
  * registry's stop (which writes last-seen times back when the store is open) writes nothing.
  */
-function readOnlyStore(db: Db, path: string): Store & { finish(): void } {
+function readOnlyStore(
+  db: Db,
+  path: string,
+): Store & { finish(): void; version(module: string): number } {
   let reading = true;
   const versions = new Map<string, number>();
   const hasTable = db
@@ -72,7 +75,8 @@ function readOnlyStore(db: Db, path: string): Store & { finish(): void } {
     finish() {
       reading = false;
     },
-  } as Store & { finish(): void };
+    version: (module: string) => versions.get(module) ?? 0,
+  } as Store & { finish(): void; version(module: string): number };
 }
 
 /**
@@ -103,11 +107,14 @@ export async function readOfflineState(
       // Never prune: that is the service's job, and a delete here would write.
       historyMs: Number.POSITIVE_INFINITY,
     });
-    store.migrate('influxdb', INFLUXDB_MIGRATIONS);
+    // A service without InfluxDB never creates the catalog: nothing written, no measurements
+    // (what the running service reports too). Only a catalog older than this code is refused.
+    const hasCatalog = store.version('influxdb') > 0;
+    if (hasCatalog) store.migrate('influxdb', INFLUXDB_MIGRATIONS);
     await registry.start();
     try {
       const catalog = createCatalog(() => db);
-      catalog.load();
+      if (hasCatalog) catalog.load();
       const model: GenerationModel = {
         roles: registry.roles(),
         measurements: catalog.models(),

@@ -26,7 +26,7 @@ const configFor = (dir: string): Readonly<Config> => parseConfig({ data_dir: dir
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /** A store as the service leaves it: one live instance, one terminated 40 days ago. */
-async function seededStore() {
+async function seededStore(opts: { influxdb?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'fleetline-offline-'));
   const store = createStore(dir);
   const events = createEventStore(store);
@@ -36,7 +36,7 @@ async function seededStore() {
     historyMs: Number.POSITIVE_INFINITY,
   });
   await store.start();
-  store.migrate('influxdb', INFLUXDB_MIGRATIONS);
+  if (opts.influxdb !== false) store.migrate('influxdb', INFLUXDB_MIGRATIONS);
   await registry.start();
   const up = (id: string, at: number): Observation => ({
     kind: 'running',
@@ -50,7 +50,8 @@ async function seededStore() {
   ]);
   registry.observe([up('i-live', now - 3_600_000)]);
   registry.noteSeen(registry.lookup('i-live', now - 60_000)!, now - 60_000);
-  createCatalog(() => store.db).note('app', { role: 'web' }, { msg: 'x' }, now);
+  if (opts.influxdb !== false)
+    createCatalog(() => store.db).note('app', { role: 'web' }, { msg: 'x' }, now);
   await registry.stop();
   await store.stop();
   return { dir, file: join(dir, STORE_FILE) };
@@ -130,5 +131,12 @@ describe('offline model', () => {
     expect(all).toHaveLength(3);
     const { events } = await readOfflineState(configFor(dir), 2);
     expect(events.map((e) => e.id)).toEqual(all.slice(1).map((e) => e.id));
+  });
+
+  it('reads a store of a service that runs without InfluxDB (no catalog tables)', async () => {
+    const { dir } = await seededStore({ influxdb: false });
+    const { model } = await readOfflineState(configFor(dir));
+    expect(model.measurements).toEqual([]);
+    expect(model.instances.map((i) => i.instanceId)).toEqual(['i-live']);
   });
 });
