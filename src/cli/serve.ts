@@ -2,7 +2,9 @@
  * `fleetline serve`: load config, build the service, start it, and stop it cleanly on
  * SIGTERM/SIGINT (stop accepting, flush, close stores, exit 0). A second signal exits at once.
  */
+import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
 import { systemClock } from '../core/deps.ts';
 import { startAll, stopAll } from '../core/lifecycle.ts';
 import { createLogger } from '../telemetry/logger.ts';
@@ -63,8 +65,39 @@ export async function serve(opts: { config?: string }): Promise<number> {
         if (stopping) return;
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
-        rejectExit(err);
+        rejectExit(listenError(err, config, source) ?? err);
       },
     );
   });
+}
+
+/**
+ * A port that is taken or not allowed is a setting to change, not a crash: said as a
+ * configuration problem naming the key (main prints it without a stack, exit 78).
+ */
+function listenError(
+  err: unknown,
+  config: Readonly<Config>,
+  source: string,
+): ConfigError | undefined {
+  const e = err as { code?: string; port?: number; address?: string };
+  const why =
+    e?.code === 'EADDRINUSE'
+      ? 'is already in use (another fleetline, fluentd or Fluent Bit?); choose a free port'
+      : e?.code === 'EACCES'
+        ? 'may not be bound by this user (ports below 1024 need privileges); choose another'
+        : e?.code === 'EADDRNOTAVAIL'
+          ? 'is not an address of this host; check the bind address'
+          : undefined;
+  if (!why || e.port === undefined) return undefined;
+  const keys = [
+    ...(config.http.port === e.port ? ['http'] : []),
+    ...(config.forward.enabled && config.forward.port === e.port ? ['forward'] : []),
+  ];
+  if (keys.length === 0) return undefined;
+  const problems = keys.map((k) => {
+    const bind = k === 'http' ? config.http.bind : config.forward.bind;
+    return `${k}.port: ${e.address ?? bind}:${e.port} ${why}`;
+  });
+  return new ConfigError(problems, source);
 }
