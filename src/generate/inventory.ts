@@ -5,6 +5,7 @@
  * `<role>-<slot>`, and a plain JSON host list. Pure functions of the model; output is sorted.
  */
 
+import { shortHash } from './dashboard-uid.ts';
 import type { GenerationModel, InstanceModel } from './model.ts';
 import { cmp } from './signal-catalog.ts';
 
@@ -61,13 +62,17 @@ export function hostVars(i: InstanceModel): HostVars {
 }
 
 export function ansibleInventory(model: GenerationModel): AnsibleInventory {
-  const groups = new Map<string, Set<string>>();
+  // Keyed by what the group stands for (kind and raw names), named afterwards: safe names
+  // squash punctuation, so `api-v2` and `api_v2` (or role `a_version_b` and role a at version
+  // b) would otherwise share one group, and a play aimed at one would run on the other.
+  const groups = new Map<string, { name: string; hosts: Set<string> }>();
   const ungrouped: string[] = [];
   const hostvars: Record<string, HostVars> = {};
-  const add = (g: string, h: string) => {
-    const hosts = groups.get(g) ?? new Set<string>();
-    hosts.add(h);
-    groups.set(g, hosts);
+  const add = (key: string[], name: string, h: string) => {
+    const k = JSON.stringify(key);
+    const g = groups.get(k) ?? { name, hosts: new Set<string>() };
+    g.hosts.add(h);
+    groups.set(k, g);
   };
   for (const i of sortedInstances(model)) {
     const h = hostName(i);
@@ -76,17 +81,26 @@ export function ansibleInventory(model: GenerationModel): AnsibleInventory {
       ungrouped.push(h);
       continue;
     }
-    add(safeGroupName('role', i.role), h);
-    add(safeGroupName('version', i.version), h);
-    add(safeGroupName('role', i.role, 'version', i.version), h);
+    add(['role', i.role], safeGroupName('role', i.role), h);
+    add(['version', i.version], safeGroupName('version', i.version), h);
+    add(
+      ['role+version', i.role, i.version],
+      safeGroupName('role', i.role, 'version', i.version),
+      h,
+    );
   }
-  const names = [...groups.keys()].sort(cmp);
+  const uses = new Map<string, number>();
+  for (const g of groups.values()) uses.set(g.name, (uses.get(g.name) ?? 0) + 1);
+  const named = new Map<string, Set<string>>();
+  for (const [key, g] of groups)
+    named.set((uses.get(g.name) ?? 0) > 1 ? `${g.name}_${shortHash(key)}` : g.name, g.hosts);
+  const names = [...named.keys()].sort(cmp);
   const inv: AnsibleInventory = {
     _meta: { hostvars },
     all: { children: ['ungrouped', ...names] },
     ungrouped: { hosts: ungrouped },
   };
-  for (const n of names) inv[n] = { hosts: [...groups.get(n)!].sort(cmp) };
+  for (const n of names) inv[n] = { hosts: [...named.get(n)!].sort(cmp) };
   return inv;
 }
 
