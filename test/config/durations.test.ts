@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/config/duration.ts';
-import { ConfigError } from '../../src/config/errors.ts';
 import { parseConfig } from '../../src/config/load.ts';
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { problemsOf } from './problems.ts';
 
 // Node's timers hold at most 2^31 − 1 ms (~24.8 days); a longer delay fires after 1 ms.
 const TIMER_MAX_MS = 2 ** 31 - 1;

@@ -3,19 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envKeys } from '../../src/config/env.ts';
-import { ConfigError } from '../../src/config/errors.ts';
 import { defaultConfig, loadConfig, parseConfig } from '../../src/config/load.ts';
 import { ConfigSchema } from '../../src/config/schema.ts';
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { problemsOf } from './problems.ts';
 
 describe('config › defaults', () => {
   it('binds Forward and HTTP to loopback on the documented ports with no InfluxDB', () => {
