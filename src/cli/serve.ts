@@ -12,11 +12,16 @@ import { createMetricsRegistry } from '../telemetry/metrics.ts';
 import { createService } from './service.ts';
 
 export async function serve(opts: { config?: string }): Promise<number> {
-  const { config, source, overrides } = loadConfig({ file: opts.config });
+  const { config, source, overrides, unknownEnv } = loadConfig({ file: opts.config });
   const log = createLogger(config.log_level);
   const deps = { log, clock: systemClock, metrics: createMetricsRegistry() };
   const service = createService(config, deps);
   log.info({ event: 'config_loaded', source, overrides }, 'configuration loaded');
+  if (unknownEnv.length > 0)
+    log.warn(
+      { event: 'config_unknown_env', names: unknownEnv },
+      `FLEETLINE_* variables that set no configuration key (misspelled?): ${unknownEnv.join(', ')}`,
+    );
   // Signals are handled from the first start on: the inputs accept (and acknowledge) data
   // long before the last component has started (the dashboard regenerator's first push can
   // wait out a Grafana timeout), and a SIGTERM in that window must stop cleanly too, not kill.

@@ -69,7 +69,15 @@ export interface LoadedConfig {
   source: string;
   /** Names of the environment variables that overrode a key. */
   overrides: string[];
+  /**
+   * `FLEETLINE_*` variables that set no key — most likely misspelled (a typo in
+   * `FLEETLINE_FORWARD_SHARED_KEY` would leave Forward open). Names only, never values.
+   */
+  unknownEnv: string[];
 }
+
+/** `FLEETLINE_*` names that are not configuration keys but are read on purpose. */
+const OTHER_ENV = new Set(['FLEETLINE_CONFIG', 'FLEETLINE_LOG_LEVEL']);
 
 export function resolveConfigFile(opts: LoadOptions): string | undefined {
   const env = opts.env ?? process.env;
@@ -129,14 +137,26 @@ export function parseConfig(
     throw new ConfigError(['(root): must be a mapping of keys to values'], source);
   }
   const doc = structuredClone(raw) as Record<string, unknown>;
-  const overrides = applyEnv(doc, envKeys(ConfigSchema), opts.env ?? {});
+  const keys = envKeys(ConfigSchema);
+  const env = opts.env ?? {};
+  const overrides = applyEnv(doc, keys, env);
+  const known = new Set(keys.map((k) => k.name));
+  const unknownEnv = Object.keys(env)
+    .filter(
+      (k) =>
+        k.startsWith('FLEETLINE_') &&
+        !known.has(k) &&
+        !OTHER_ENV.has(k) &&
+        !k.startsWith('FLEETLINE_TEST_'),
+    )
+    .sort();
   if (!validate(doc)) {
     throw new ConfigError(formatErrors(validate.errors ?? []), source);
   }
   const config = doc as Config;
   const problems = semanticProblems(config);
   if (problems.length > 0) throw new ConfigError(problems, source);
-  return { config: deepFreeze(config), source, overrides };
+  return { config: deepFreeze(config), source, overrides, unknownEnv };
 }
 
 /** Turns ajv errors into `key.path: message` lines, one per problem, without duplicates. */

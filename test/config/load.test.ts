@@ -187,3 +187,23 @@ describe('config › file resolution', () => {
     );
   });
 });
+
+describe('config › environment names that set nothing', () => {
+  it('lists FLEETLINE_* variables that match no key (a typo would silently change nothing)', () => {
+    const { unknownEnv, overrides } = parseConfig(
+      {},
+      {
+        env: {
+          FLEETLINE_FORWARD_SHAREDKEY: 'secret-value',
+          FLEETLINE_HTTP_PORT: '9999',
+          FLEETLINE_CONFIG: 'fleetline.yaml',
+          FLEETLINE_TEST_INFLUXD: '/usr/bin/influxd',
+          PATH: '/usr/bin',
+        },
+      },
+    );
+    expect(unknownEnv).toEqual(['FLEETLINE_FORWARD_SHAREDKEY']);
+    expect(overrides).toEqual(['FLEETLINE_HTTP_PORT']);
+    expect(JSON.stringify(unknownEnv)).not.toContain('secret-value');
+  });
+});
