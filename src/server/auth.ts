@@ -3,7 +3,7 @@
  * `Authorization: Bearer <t>` and InfluxDB's `Authorization: Token <t>`, compared in constant
  * time. Health and metrics endpoints stay open so probes and scrapers keep working.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -12,9 +12,13 @@ export function tokenMatches(header: string | undefined, token: string): boolean
   if (!header) return false;
   const m = /^(?:Bearer|Token)\s+(.+)$/i.exec(header.trim());
   if (!m) return false;
-  const given = Buffer.from(m[1]!);
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
+  // Digests of equal length are compared, so neither the comparison nor an early length check
+  // tells a caller how long the token is.
+  return timingSafeEqual(sha256(m[1]!), sha256(token));
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
 
 export function tokenHook(token: string) {
