@@ -1,5 +1,6 @@
 /** `forward:` the Fluentd Forward protocol listener (TCP/TLS + UDP heartbeat). */
 import { Type } from '@sinclair/typebox';
+import { DEFAULT_MAX_ENTRIES_PER_REQUEST } from '../../core/limits.ts';
 import { Bind, Duration, Port, Section } from './common.ts';
 
 export const ForwardSection = Section(
@@ -44,7 +45,7 @@ export const ForwardSection = Section(
     }),
     max_entries_per_request: Type.Integer({
       minimum: 1,
-      default: 1_000_000,
+      default: DEFAULT_MAX_ENTRIES_PER_REQUEST,
       description:
         'most events in one Forward request (a decoded event takes ~45× its bytes of memory); more closes the connection, no ack',
     }),

@@ -18,7 +18,9 @@
  * usually lie in the connection's receive buffer, which is reused for the next requests, so
  * each request's records are copied out once, as one block.
  */
+
 import type { Entry, RecordMap } from '../../core/entry.ts';
+import { DEFAULT_MAX_ENTRIES_PER_REQUEST } from '../../core/limits.ts';
 import { rememberRawRecords } from '../../core/raw-record.ts';
 import { ForwardDecodeError, type InvalidEventCode } from './errors.ts';
 import { readEventTime } from './event-time.ts';
@@ -59,9 +61,9 @@ export interface DecodeOptions {
   maxFrameBytes: number;
   maxDecompressedBytes: number;
   /**
-   * Most events one request may carry (default DEFAULT_MAX_ENTRIES). A decoded event takes
-   * ~45× its bytes of heap, so the byte limits alone let a 65 KB gzip bomb of 3-byte events
-   * become 22 M events, ~3 GB and half a minute of blocked event loop.
+   * Most events one request may carry (default DEFAULT_MAX_ENTRIES_PER_REQUEST). A decoded
+   * event takes ~45× its bytes of heap, so the byte limits alone let a 65 KB gzip bomb of 3-byte
+   * events become 22 M events, ~3 GB and half a minute of blocked event loop.
    */
   maxEntries?: number;
   /** Wall-clock ms used for events whose time is 0 or nil. */
@@ -108,8 +110,6 @@ export function decode(
   }
   return { messages, consumed };
 }
-
-export const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 function tooManyEntries(max: number): ForwardDecodeError {
   return new ForwardDecodeError(
@@ -345,7 +345,7 @@ function decodeForward(
 ): EventsRequest | ForwardDecodeError {
   const acc = newAcc();
   const count = r.tryArrayHeader();
-  const max = o.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const max = o.maxEntries ?? DEFAULT_MAX_ENTRIES_PER_REQUEST;
   if (count > max) return tooManyEntries(max);
   for (let i = 0; i < count; i++) readEntry(r, tag, acc, o.nowMs);
   const opts = n >= 3 ? readOptions(r) : {};
@@ -382,7 +382,7 @@ function decodePacked(
   }
   const acc = newAcc();
   const inner = new MsgpackReader(payload, 0, payload.length, o.keys);
-  const max = o.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const max = o.maxEntries ?? DEFAULT_MAX_ENTRIES_PER_REQUEST;
   let seen = 0;
   try {
     while (!inner.atEnd()) {
