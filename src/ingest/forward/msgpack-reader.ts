@@ -43,8 +43,8 @@ export interface KeyCache {
 }
 
 /**
- * A record shape: its keys in order and, once seen twice, a function building such a record
- * as one object literal. V8 then allocates the object with all its properties in one go and
+ * A record shape: its keys in order and, once seen SHAPE_COMPILE_AFTER times, a function
+ * building such a record as one object literal. V8 then allocates the object with all its properties in one go and
  * one hidden class, instead of growing it key by key through megamorphic keyed stores.
  */
 interface Shape {
@@ -58,9 +58,10 @@ const KEY_CACHE_MAX_LEN = 24;
 const SHAPE_SLOTS = 1024;
 const SHAPE_MAX_KEYS = 32;
 /**
- * A shape gets its literal after this many records in a row hit its slot. Streams repeat one
- * shape thousands of times; a stream built to alternate colliding shapes compiles at most once
- * per this many records.
+ * A shape gets its literal once this many records have had it while it held its slot (another
+ * shape hashing to the slot replaces it and starts from one). Streams repeat one shape
+ * thousands of times; a stream built to alternate colliding shapes compiles at most once per
+ * this many records.
  */
 const SHAPE_COMPILE_AFTER = 16;
 const MAX_DEPTH = 64;

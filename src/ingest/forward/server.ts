@@ -247,9 +247,10 @@ function peerOf(socket: net.Socket): string | undefined {
   return a?.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-/** One client connection: buffering, framing, handshake state and the in-order request loop. */
+/** Continuable rejections are logged at most this often per connection (see `reject`). */
 const REJECT_LOG_INTERVAL_MS = 1000;
 
+/** One client connection: buffering, framing, handshake state and the in-order request loop. */
 class Connection {
   readonly peer: string | undefined;
   // Allocated on the first byte: fluentd's heartbeat connections (one per second per agent)

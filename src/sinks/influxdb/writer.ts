@@ -585,7 +585,9 @@ export function createInfluxWriter(
           },
           () => undefined,
         );
-        inflight.add(initialCreate);
+        const settled = initialCreate;
+        inflight.add(settled);
+        void settled.then(() => inflight.delete(settled));
       }
     },
     async stop() {
