@@ -171,7 +171,17 @@ export class MsgpackWriter {
    * Same bytes as `string(s)`.
    */
   repeatedString(s: string): void {
-    this.remembered(this.repeated, s);
+    const known = this.repeated.get(s);
+    if (known !== undefined) {
+      this.copy(known);
+      return;
+    }
+    const start = this.pos;
+    this.string(s);
+    if (s.length <= KEY_CACHE_MAX_LEN) {
+      if (this.repeated.size >= KEY_CACHE_MAX) this.repeated.clear();
+      this.repeated.set(s, new Uint8Array(this.buf.subarray(start, this.pos)));
+    }
   }
 
   private stringUtf8(s: string): void {
@@ -395,21 +405,16 @@ export class MsgpackWriter {
     // The decoder refuses this key (prototype pollution guard), so storing it would make a
     // row that can never be delivered; refuse it up front instead.
     if (k === '__proto__') throw new InvalidInputError('a record key "__proto__" is not allowed');
-    this.remembered(this.keys, k);
-  }
-
-  /** Writes `s`, as a copy of its encoded bytes when `cache` has them, else encoding them once. */
-  private remembered(cache: Map<string, Uint8Array>, s: string): void {
-    const known = cache.get(s);
+    const known = this.keys.get(k);
     if (known !== undefined) {
       this.copy(known);
       return;
     }
     const start = this.pos;
-    this.string(s);
-    if (s.length <= KEY_CACHE_MAX_LEN) {
-      if (cache.size >= KEY_CACHE_MAX) cache.clear();
-      cache.set(s, new Uint8Array(this.buf.subarray(start, this.pos)));
+    this.string(k);
+    if (k.length <= KEY_CACHE_MAX_LEN) {
+      if (this.keys.size >= KEY_CACHE_MAX) this.keys.clear();
+      this.keys.set(k, new Uint8Array(this.buf.subarray(start, this.pos)));
     }
   }
 }
