@@ -319,6 +319,15 @@ if (process.env.BENCH_CLIENT) {
         return (u.user + u.system) / 1000;
       };
       const usPerPoint = (ms: number) => ((ms * 1000) / total).toFixed(1);
+      // influxd's own count of write requests: how many points each body carried on average.
+      const writeRequests = async () => {
+        const vars = (await fetch(`${influx.url}/debug/vars`).then((r) => r.json())) as Record<
+          string,
+          { name?: string; values?: { writeReq?: number } }
+        >;
+        return Object.values(vars).find((v) => v?.name === 'httpd')?.values?.writeReq ?? 0;
+      };
+      const w0 = await writeRequests();
       const i0 = influxdCpuMs();
       const d0 = performance.now();
       let idx = 0;
@@ -329,6 +338,7 @@ if (process.env.BENCH_CLIENT) {
       );
       const directRate = (total / (performance.now() - d0)) * 1000;
       const directInfluxdCpu = influxdCpuMs() - i0;
+      const directRequests = (await writeRequests()) - w0;
       agent.destroy();
 
       const { config } = parseConfig({
@@ -345,6 +355,7 @@ if (process.env.BENCH_CLIENT) {
       let f0 = 0;
       let s0 = 0;
       let j0 = 0;
+      const w1 = await writeRequests();
       const { ms: ackedMs } = await runClients(svc.forward!.port(), chunksPerConn, baseSec, () => {
         s0 = selfCpuMs();
         j0 = influxdCpuMs();
@@ -360,6 +371,7 @@ if (process.env.BENCH_CLIENT) {
       const fleetlineCpu = selfCpuMs() - s0;
       const viaInfluxdCpu = influxdCpuMs() - j0;
       await stopProfile('part2');
+      const viaRequests = (await writeRequests()) - w1;
       await stopAll(svc.components);
       const count = (await query(
         'SELECT count("reqtime") FROM viafleetline.autogen."app.access"',
@@ -377,6 +389,9 @@ if (process.env.BENCH_CLIENT) {
       console.log(`ratio fleetline / direct    ${(viaRate / directRate).toFixed(2)}  (goal ≥ 0.8)`);
       console.log(
         `CPU per point               influxd ${usPerPoint(directInfluxdCpu)} µs direct, ${usPerPoint(viaInfluxdCpu)} µs via fleetline; fleetline ${usPerPoint(fleetlineCpu)} µs (ingest + spool + rollup + writer, clients excluded)`,
+      );
+      console.log(
+        `write requests              ${directRequests} direct, ${viaRequests} via fleetline (${Math.round(total / Math.max(1, directRequests))} and ${Math.round(written / Math.max(1, viaRequests))} event points per request)`,
       );
     } finally {
       await influx.destroy();
