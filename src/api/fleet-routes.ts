@@ -4,15 +4,23 @@
  *   GET /api/roles                         role → versions, live members, slots
  *   GET /api/instances?role=&live=         instances (live=true|false; both when absent)
  *   GET /api/events?role=&kind=&since=&until=&limit=&cursor=
- *                                          lifecycle events, oldest first, paginated:
- *                                          `next_cursor` is passed back as `cursor`
+ *                                          lifecycle events in the order they were
+ *                                          recorded (each with its `seq`), paginated:
+ *                                          `next_cursor` (present while more wait) and
+ *                                          `follow_cursor` (always) are passed back as
+ *                                          `cursor` for what was recorded after this page
  *
  * Times in and out are epoch milliseconds (`since`/`until` also take ISO 8601). A bad
  * parameter answers 400 `{ error: 'bad_parameter', parameter, message }`.
+ *
+ * The events cursor is a position in the event store's insertion sequence
+ * (src/fleet/event-store.ts), so a follower never misses an event recorded late with an earlier
+ * event time. Cursors of the older format (event time, id) cannot be resumed exactly — that
+ * format is what skipped late events — and answer 400 saying to start again.
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Deps } from '../core/deps.ts';
-import type { EventCursor, EventStore } from '../fleet/event-store.ts';
+import { EventCursorError, type EventPosition, type EventStore } from '../fleet/event-store.ts';
 import type { LifecycleEventKind } from '../fleet/lifecycle-event.ts';
 import type { FleetRegistry } from '../fleet/registry.ts';
 import { counter } from '../telemetry/metrics.ts';
@@ -61,16 +69,28 @@ const time = (q: Query, name: string): number | undefined => {
   return ms;
 };
 
-export const encodeCursor = (c: EventCursor): string =>
-  Buffer.from(JSON.stringify([c.time, c.id])).toString('base64url');
+/** Opaque to clients: base64url of `{"feed":…,"seq":…}`. */
+export const encodeCursor = (p: EventPosition): string =>
+  Buffer.from(JSON.stringify({ feed: p.feed, seq: p.seq })).toString('base64url');
 
-const decodeCursor = (text: string): EventCursor => {
+const decodeCursor = (text: string): EventPosition => {
+  let v: unknown;
   try {
-    const [t, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
-    if (Number.isSafeInteger(t) && typeof id === 'string') return { time: t as number, id };
+    v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {
-    // falls through to the error below
+    v = undefined;
   }
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const { feed, seq } = v as Record<string, unknown>;
+    if (typeof feed === 'string' && Number.isSafeInteger(seq) && (seq as number) >= 0)
+      return { feed, seq: seq as number };
+  }
+  // [time, id]: the cursor of fleetline versions that paged by event time.
+  if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string')
+    throw new BadParameter(
+      'cursor',
+      'cursor is from an older fleetline that paged by event time and could skip events recorded late; it cannot be resumed exactly: start again without cursor (since= limits how far back)',
+    );
   throw new BadParameter('cursor', 'cursor is not one this API returned');
 };
 
@@ -134,13 +154,21 @@ export function fleetApiRoutes(deps: Deps, parts: FleetApiParts): FastifyPluginA
           ...(kind !== undefined ? { kind: kind as LifecycleEventKind } : {}),
           ...(since !== undefined ? { since } : {}),
           ...(until !== undefined ? { until } : {}),
-          ...(cursorText !== undefined ? { cursor: decodeCursor(cursorText) } : {}),
+          ...(cursorText !== undefined ? { after: decodeCursor(cursorText) } : {}),
         });
         return {
-          events: page.events,
+          events: page.events.map((e, i) => ({ ...e, seq: page.seqs[i] })),
           ...(page.next ? { next_cursor: encodeCursor(page.next) } : {}),
+          follow_cursor: encodeCursor(page.follow),
         };
       } catch (err) {
+        if (err instanceof EventCursorError) {
+          deps.log.warn(
+            { event: 'api_events_cursor_refused', reason: err.reason },
+            'GET /api/events refused a cursor the event store cannot resume from',
+          );
+          return answerBad(reply, 'events', new BadParameter('cursor', err.message));
+        }
         return answerBad(reply, 'events', err);
       }
     });

@@ -103,7 +103,7 @@ describe('fleet API', () => {
     ]);
   });
 
-  it('GET /api/events pages through all events oldest first with a cursor', async () => {
+  it('GET /api/events pages through all events in the order recorded with a cursor', async () => {
     const seen: LifecycleEvent[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -114,10 +114,15 @@ describe('fleet API', () => {
       cursor = body.next_cursor as string | undefined;
       pages++;
     } while (cursor);
-    const all = fleet.events.query({ limit: 100 }).events;
-    expect(seen).toEqual(all);
-    expect(pages).toBe(Math.ceil(all.length / 2));
-    expect(seen.map((e) => e.time)).toEqual([...seen.map((e) => e.time)].sort((a, b) => a - b));
+    const all = fleet.events.query({ limit: 100 });
+    expect(seen).toEqual(all.events.map((e, i) => ({ ...e, seq: all.seqs[i] })));
+    expect(pages).toBe(Math.ceil(all.events.length / 2));
+    // Recording order, not event-time order: the deploy at T0+30s was recorded after the
+    // events at T0+90s, and a client paging by time would have skipped it.
+    const seqs = (seen as (LifecycleEvent & { seq: number })[]).map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(seen.map((e) => e.kind).at(-1)).toBe('deploy');
     expect(seen.map((e) => e.kind)).toEqual(
       expect.arrayContaining(['launch', 'terminate', 'deploy', 'replace', 'rollout_start']),
     );
@@ -160,5 +165,101 @@ describe('fleet API', () => {
     expect(status).toBe(400);
     expect(body).toMatchObject({ error: 'bad_parameter', parameter });
     expect(String(body.message)).toContain(parameter);
+  });
+});
+
+describe('fleet API: following GET /api/events', () => {
+  let fleet: Fleet;
+  let http: HttpServer;
+  const get = async (path: string) => {
+    const res = await fetch(`${http.url()}${path}`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const deploy = (version: string, time: number): LifecycleEvent => ({
+    id: `deploy-${version}`,
+    kind: 'deploy',
+    time,
+    role: 'web',
+    version,
+    text: `deploy ${version}`,
+  });
+  /** Follows the feed the way a client should: next_cursor while more wait, then follow_cursor. */
+  const follow = async (cursor: string | undefined, query = 'limit=1') => {
+    const got: LifecycleEvent[] = [];
+    let at = cursor;
+    for (let i = 0; i < 50; i++) {
+      const { status, body } = await get(`/api/events?${query}${at ? `&cursor=${at}` : ''}`);
+      expect(status).toBe(200);
+      got.push(...(body.events as LifecycleEvent[]));
+      if (body.next_cursor) at = body.next_cursor as string;
+      else return { got, cursor: body.follow_cursor as string };
+    }
+    throw new Error('the feed did not end');
+  };
+
+  beforeAll(async () => {
+    fleet = await openFleet();
+    const cfg = parseConfig({ http: { port: 0 } }).config.http;
+    http = createHttpServer(cfg, fleet.deps, {
+      readiness: [],
+      routes: [fleetApiRoutes(fleet.deps, { registry: fleet.registry, events: fleet.events })],
+    });
+    await http.start();
+  });
+  afterAll(async () => {
+    await http.stop();
+    await fleet.stop();
+  });
+
+  it('an event recorded late with an earlier time is on the next page of a client past that time', async () => {
+    fleet.events.append([deploy('a', T0 + 10), deploy('b', T0 + 30), deploy('c', T0 + 40)]);
+    const first = await get('/api/events?limit=1');
+    const second = await get(`/api/events?limit=1&cursor=${first.body.next_cursor}`);
+    expect((second.body.events as LifecycleEvent[]).map((e) => e.time)).toEqual([T0 + 30]);
+    // The client is now past t=30; an event with t=20 is recorded only now (a late delivery).
+    fleet.events.append([deploy('late', T0 + 20)]);
+    const rest = await follow(second.body.next_cursor as string);
+    expect(rest.got.map((e) => e.id)).toEqual(['deploy-c', 'deploy-late']);
+  });
+
+  it('a follower at the end of the feed gets exactly what is recorded later, never twice', async () => {
+    const start = await follow(undefined, 'limit=2');
+    const seenIds = start.got.map((e) => e.id);
+    expect(new Set(seenIds).size).toBe(seenIds.length);
+    expect((await follow(start.cursor)).got).toEqual([]);
+    fleet.events.append([deploy('d', T0 + 5), deploy('e', T0 + 50)]);
+    fleet.events.append([deploy('d', T0 + 5)]); // re-reported: stored once, shown once
+    const after = await follow(start.cursor);
+    expect(after.got.map((e) => e.id)).toEqual(['deploy-d', 'deploy-e']);
+    expect((await follow(after.cursor)).got).toEqual([]);
+  });
+
+  it('a filtered follower resumes after the events its filter skipped', async () => {
+    const web = await follow(undefined, 'role=db&limit=5');
+    expect(web.got).toEqual([]);
+    fleet.events.append([{ ...deploy('db1', T0 + 1), id: 'db1', role: 'db' }]);
+    expect((await follow(web.cursor, 'role=db&limit=5')).got.map((e) => e.id)).toEqual(['db1']);
+  });
+
+  it('since/until still select by event time, also while following', async () => {
+    const { body } = await get(`/api/events?since=${T0 + 20}&until=${T0 + 41}`);
+    expect((body.events as LifecycleEvent[]).map((e) => e.id)).toEqual([
+      'deploy-b',
+      'deploy-c',
+      'deploy-late',
+    ]);
+    const tail = await follow(undefined, `since=${T0 + 30}&limit=1`);
+    fleet.events.append([deploy('f', T0 + 29), deploy('g', T0 + 31)]);
+    expect((await follow(tail.cursor, `since=${T0 + 30}&limit=1`)).got.map((e) => e.id)).toEqual([
+      'deploy-g',
+    ]);
+  });
+
+  it('refuses a cursor from the time-ordered format with a 400 that says to start again', async () => {
+    const old = Buffer.from(JSON.stringify([T0 + 30, 'deploy-b'])).toString('base64url');
+    const { status, body } = await get(`/api/events?cursor=${old}`);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: 'bad_parameter', parameter: 'cursor' });
+    expect(String(body.message)).toMatch(/older fleetline/);
   });
 });
