@@ -15,7 +15,7 @@ import Fastify, {
 import type { HttpConfig } from '../config/schema.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Component, component } from '../core/lifecycle.ts';
-import { tokenHook } from './auth.ts';
+import { createHttpAuth } from './auth.ts';
 import { evaluateReadiness, type ReadinessCheck } from './readiness.ts';
 
 export interface HttpServer extends Component {
@@ -36,6 +36,7 @@ export function createHttpServer(
   deps: Deps,
   opts: HttpServerOptions,
 ): HttpServer {
+  const auth = createHttpAuth(config.token, deps);
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
     // Nothing logs per request; inputs log named events instead.
@@ -43,15 +44,19 @@ export function createHttpServer(
     bodyLimit: config.max_body_bytes,
     // Behind no proxy by default: peer address is the socket's.
     trustProxy: false,
+    // A `p` query parameter (InfluxDB 1.x password) leaves the URL before anything sees it.
+    rewriteUrl: auth.rewriteUrl,
   });
-  if (config.token) app.addHook('onRequest', tokenHook(config.token));
+  if (auth.onRequest) app.addHook('onRequest', auth.onRequest);
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  // Probes and scrapers keep working with http.token set.
+  const open = { config: { auth: 'open' as const } };
+  app.get('/healthz', open, async () => ({ status: 'ok' }));
+  app.get('/readyz', open, async (_req, reply) => {
     const report = await evaluateReadiness(opts.readiness);
     reply.code(report.ready ? 200 : 503).send(report);
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', open, async (_req, reply) => {
     reply.header('content-type', deps.metrics.contentType).send(await deps.metrics.metrics());
   });
   for (const plugin of opts.routes ?? []) app.register(plugin);

@@ -2,11 +2,15 @@
  * InfluxDB line protocol over HTTP, so Telegraf and any InfluxDB client can write through
  * fleetline:
  *
- *   POST /write          v1: db (required), rp, precision n|ns|u|µ|us|ms|s|m|h; u/p ignored
+ *   POST /write          v1: db (required), rp, precision n|ns|u|µ|us|ms|s|m|h; u/p: see below
  *   POST /api/v2/write   v2: bucket (required), org, precision ns|us|ms|s
  *   GET|HEAD /ping       204, as InfluxDB answers clients probing it
  *   POST /query          only `CREATE DATABASE …` (Telegraf and v1 clients issue it at start)
  *                        answers success; every other statement is 400: fleetline only writes
+ *
+ * With `http.token` set, /write and /query take the token as InfluxDB 2.x's v1 API does (basic
+ * auth password or `p`, any username), /api/v2/write as `Authorization: Token|Bearer` or basic
+ * auth, and /ping is open (src/server/auth.ts).
  *
  * Each point becomes an Entry { tag: measurement, sec, nsec, record: fields, tags } with origin
  * input `influx-v1`/`influx-v2` and database = db or bucket. gzip/deflate bodies are accepted
@@ -134,12 +138,14 @@ export function influxWriteRoutes(deps: Deps, opts: InfluxWriteRoutesOptions): F
   return async (app) => {
     acceptRawBodies(app);
     app.setErrorHandler((err, req, reply) => fail(req, reply, err));
-    app.post('/write', { onRequest }, write);
-    app.post('/api/v2/write', { onRequest }, write);
-    app.get('/ping', async (_req, reply) =>
+    // Credentials as each API's clients send them (src/server/auth.ts): v1 also takes `p`.
+    app.post('/write', { onRequest, config: { auth: 'influx-v1' } }, write);
+    app.post('/api/v2/write', { onRequest, config: { auth: 'influx-v2' } }, write);
+    // Open, as InfluxDB's /ping is: clients and probes check liveness without credentials.
+    app.get('/ping', { config: { auth: 'open' } }, async (_req, reply) =>
       reply.code(204).header('x-influxdb-version', 'fleetline').send(),
     );
-    app.post('/query', async (req, reply) => {
+    app.post('/query', { config: { auth: 'influx-v1' } }, async (req, reply) => {
       const form = new URLSearchParams((req.body as Buffer | undefined)?.toString('utf8') ?? '');
       const q = (queryParam(req.query, 'q') ?? form.get('q') ?? '').trim();
       // The database is fleetline's routing hint, not a store of its own: nothing to create.
