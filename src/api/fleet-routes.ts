@@ -51,6 +51,16 @@ class BadParameter extends Error {
   }
 }
 
+/** A cursor of the format before the insertion sequence: [event time, id]. */
+class OldCursor extends Error {
+  readonly reason = 'old_format';
+  constructor() {
+    super(
+      'cursor is from an older fleetline that paged by event time and could skip events recorded late; it cannot be resumed exactly: start again without cursor (since= limits how far back)',
+    );
+  }
+}
+
 type Query = Record<string, unknown>;
 
 const one = (q: Query, name: string): string | undefined => {
@@ -87,10 +97,7 @@ const decodeCursor = (text: string): EventPosition => {
   }
   // [time, id]: the cursor of fleetline versions that paged by event time.
   if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string')
-    throw new BadParameter(
-      'cursor',
-      'cursor is from an older fleetline that paged by event time and could skip events recorded late; it cannot be resumed exactly: start again without cursor (since= limits how far back)',
-    );
+    throw new OldCursor();
   throw new BadParameter('cursor', 'cursor is not one this API returned');
 };
 
@@ -162,7 +169,8 @@ export function fleetApiRoutes(deps: Deps, parts: FleetApiParts): FastifyPluginA
           follow_cursor: encodeCursor(page.follow),
         };
       } catch (err) {
-        if (err instanceof EventCursorError) {
+        if (err instanceof EventCursorError || err instanceof OldCursor) {
+          // A follower that cannot resume is worth a line: it has to start over.
           deps.log.warn(
             { event: 'api_events_cursor_refused', reason: err.reason },
             'GET /api/events refused a cursor the event store cannot resume from',

@@ -262,4 +262,25 @@ describe('fleet API: following GET /api/events', () => {
     expect(body).toMatchObject({ error: 'bad_parameter', parameter: 'cursor' });
     expect(String(body.message)).toMatch(/older fleetline/);
   });
+
+  it('refuses a cursor of another store, and one ahead of this store, with a 400', async () => {
+    const other = await openFleet();
+    try {
+      other.events.append([deploy('x', T0), deploy('y', T0)]);
+      const page = other.events.query({ limit: 1 });
+      const foreign = Buffer.from(JSON.stringify(page.follow)).toString('base64url');
+      const a = await get(`/api/events?cursor=${foreign}`);
+      expect(a.status).toBe(400);
+      expect(a.body).toMatchObject({ parameter: 'cursor' });
+      expect(String(a.body.message)).toMatch(/another event store/);
+    } finally {
+      await other.stop();
+    }
+    const { body } = await get('/api/events?limit=1');
+    const own = JSON.parse(Buffer.from(String(body.follow_cursor), 'base64url').toString());
+    const ahead = Buffer.from(JSON.stringify({ ...own, seq: 10_000 })).toString('base64url');
+    const b = await get(`/api/events?cursor=${ahead}`);
+    expect(b.status).toBe(400);
+    expect(String(b.body.message)).toMatch(/ahead of this store/);
+  });
 });
