@@ -102,7 +102,12 @@ export interface FleetRegistry extends Component, ObservationSink {
    * the answer for that time only (another instance shares the address for part of the span).
    */
   lastLookupHolds(): boolean;
-  /** Records that a record of this instance was seen (cheap; for idle detection). */
+  /**
+   * Records that a record of this instance was seen (cheap; for idle detection). A time more
+   * than `SEEN_SKEW_MS` past the clock counts as clock + `SEEN_SKEW_MS` (counted in
+   * `fleetline_fleet_future_records_total`): agent clock skew or a bogus timestamp must not keep
+   * an instance alive in the idle sweep.
+   */
   noteSeen(span: Span, atMs: number): void;
   roles(): RoleModel[];
   liveInstances(): InstanceModel[];
@@ -136,6 +141,13 @@ export interface FleetRegistryOptions {
 }
 
 const DEFAULT_HISTORY_MS = 30 * 86_400_000;
+
+/**
+ * How far past the service's clock a record's time still counts as when it was seen (agent
+ * clocks drift). Later times are capped here for idle detection: a record dated tomorrow must
+ * not keep its instance alive until tomorrow.
+ */
+export const SEEN_SKEW_MS = 60_000;
 
 const MIGRATIONS = [
   `CREATE TABLE registry_instances (
@@ -191,6 +203,11 @@ export function createFleetRegistry(
     'fleetline_fleet_events_total',
     'lifecycle events emitted by the tracker',
     ['kind'],
+  );
+  const futureRecords = counter(
+    deps.metrics,
+    'fleetline_fleet_future_records_total',
+    'records dated further past the clock than the skew allowance (seen time capped)',
   );
 
   const byId = new Map<string, InstanceRecord>();
@@ -281,6 +298,28 @@ export function createFleetRegistry(
   };
 
   const current = (rec: InstanceRecord): Span => rec.spans[rec.spans.length - 1]!;
+
+  /**
+   * The latest seen time the hot path accepts as is: clock + skew when it was last read. Only a
+   * record dated past it reads the clock again, so normal traffic reads it about once per
+   * `SEEN_SKEW_MS`, and the cap is never later than the clock's current reading + skew.
+   */
+  let seenCap = Number.NEGATIVE_INFINITY;
+  let lastFutureLog = Number.NEGATIVE_INFINITY;
+  const capSeen = (span: Span, atMs: number): number => {
+    const now = deps.clock.now();
+    seenCap = now + SEEN_SKEW_MS;
+    if (atMs <= seenCap) return atMs;
+    futureRecords.inc();
+    if (now - lastFutureLog >= 60_000) {
+      lastFutureLog = now;
+      deps.log.warn(
+        { event: 'fleet_record_from_future', instance: span.instanceId, ahead_ms: atMs - now },
+        'record dated in the future; its seen time is capped at the clock for idle detection',
+      );
+    }
+    return seenCap;
+  };
 
   const lastSeen = (rec: InstanceRecord): number | undefined => {
     let t = rec.lastSeenAt;
@@ -727,7 +766,10 @@ export function createFleetRegistry(
         roleSource: row.role_source,
         addressKeys: [],
         ...(row.terminated_at !== null ? { terminatedAt: row.terminated_at } : {}),
-        ...(row.last_seen_at !== null ? { lastSeenAt: row.last_seen_at } : {}),
+        // Capped as on the hot path: a store written before the cap may hold a future time.
+        ...(row.last_seen_at !== null
+          ? { lastSeenAt: Math.min(row.last_seen_at, deps.clock.now() + SEEN_SKEW_MS) }
+          : {}),
       };
       byId.set(rec.instanceId, rec);
       reindex(rec);
@@ -996,7 +1038,8 @@ export function createFleetRegistry(
     },
     lastLookupHolds: () => lastHolds,
     noteSeen(span, atMs) {
-      if (span.seenAt === undefined || atMs > span.seenAt) span.seenAt = atMs;
+      const t = atMs <= seenCap ? atMs : capSeen(span, atMs);
+      if (span.seenAt === undefined || t > span.seenAt) span.seenAt = t;
     },
     roles() {
       const out: RoleModel[] = [];
