@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { HttpError, InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -332,6 +333,31 @@ describe('InfluxDB write input', () => {
     const select = await h.post('/query', 'q=SELECT+*+FROM+cpu', form);
     expect(select.status).toBe(400);
     expect(((await select.json()) as { error: string }).error).toMatch(/accepts writes only/);
+  });
+
+  it('reads a body sent with an empty Content-Type header, as the influx 1.x CLI -import does', async () => {
+    const h = await start();
+    const body = 'cpu usage=2.5 1700000000\n';
+    const url = new URL(h.server.url());
+    const response = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () =>
+        socket.end(
+          `POST /write?db=d&precision=s HTTP/1.1\r\nHost: ${url.host}\r\n` +
+            `Authorization: Token ${TOKEN}\r\nContent-Type: \r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        ),
+      );
+      let text = '';
+      socket.on('data', (d) => {
+        text += d.toString();
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(response).toMatch(/^HTTP\/1\.1 204 /);
+    expect(h.sink.entries()).toMatchObject([
+      { tag: 'cpu', sec: 1700000000, record: { usage: 2.5 } },
+    ]);
   });
 
   it('answers GET /ping with 204 like InfluxDB', async () => {
