@@ -9,7 +9,8 @@ export const HttpSection = Section(
     token: Type.Optional(
       Type.String({
         minLength: 8,
-        description: 'when set, inputs and API require `Authorization: Bearer|Token <token>`',
+        description:
+          'when set, inputs and API require the token: `Authorization: Bearer|Token <token>`, or HTTP basic auth with the token as password (any username); `POST /write` and `/query` also take it as the `p` query parameter',
       }),
     ),
     max_body_bytes: Type.Integer({
