@@ -31,7 +31,20 @@ import type { Cause } from './observation.ts';
 
 /** What the registry changed, in the order it changed it. */
 export type TrackerChange =
-  | { kind: 'launch'; at: number; instanceId: string; role: string; version: string; slot: number }
+  | {
+      kind: 'launch';
+      at: number;
+      instanceId: string;
+      role: string;
+      version: string;
+      slot: number;
+      /**
+       * An instance that was terminated comes back (the idle sweep's end refuted by its
+       * records, or a listing showing it again): still a `launch`, said to be a return, and
+       * never paired as a replace: it does not replace itself, nor anyone else.
+       */
+      returning?: boolean;
+    }
   | {
       kind: 'terminate';
       at: number;
@@ -145,21 +158,22 @@ export function step(
           instanceId: change.instanceId,
           version: change.version,
           slot: change.slot,
-          text: `${change.instanceId} launched (${change.version}, slot ${change.slot})`,
+          text: `${change.instanceId} ${change.returning ? 'returned' : 'launched'} (${change.version}, slot ${change.slot})`,
         }),
       );
-      // An instance that comes back (ended by the idle sweep, then listed again) returns; it
-      // does not replace itself, nor anyone else.
+      // An instance that comes back (ended by the idle sweep, then listed again or speaking
+      // again) returns; it does not replace itself, nor anyone else.
       const own = track.pendingTerminations.findIndex((p) => p.instanceId === change.instanceId);
       if (own >= 0) track.pendingTerminations.splice(own, 1);
-      const idx = own >= 0 ? -1 : pickTermination(track.pendingTerminations, change.slot);
+      const back = own >= 0 || change.returning === true;
+      const idx = back ? -1 : pickTermination(track.pendingTerminations, change.slot);
       if (idx >= 0) {
         const old = track.pendingTerminations.splice(idx, 1)[0]!;
         // A one-member role replaced terminate-first has no other member left; its
         // predecessor's version is what the rollout moves away from.
         before.add(old.version);
         events.push(replaceEvent(role, change.at, old, change, change.slot, old.cause));
-      } else if (own < 0 && [...before].some((v) => v !== change.version)) {
+      } else if (!back && [...before].some((v) => v !== change.version)) {
         // Only a launch of a version the role does not all run yet can be the first half of a
         // surge-first replacement; the initial members of a fleet are not.
         track.pendingLaunches.push({

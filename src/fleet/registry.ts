@@ -20,6 +20,11 @@
  * Precedence: role/version reported by `records` (labels inside the records) only define an
  * instance no other source knows, or one that only `records` defined; an authoritative source
  * (EC2, static file, pushed events) always wins.
+ *
+ * Ends: each instance remembers which source ended it. The idle sweep's end is a guess from
+ * silence (reported as the `records` source), so a record dated after it refutes it: the
+ * lookup that resolves such a record brings the instance back (a new span, a `launch` event
+ * saying it returned, its own slot when still free). Any other end stays for records.
  */
 
 import { parseDuration } from '../config/duration.ts';
@@ -81,6 +86,8 @@ export interface InstanceRecord {
   roleSource: ObservationSource;
   /** Latest event time of a record seen from it (in memory; persisted on stop). */
   lastSeenAt?: number;
+  /** The source whose report ended it (`records`: the idle sweep), while terminated. */
+  endedBy?: ObservationSource;
   addressKeys: string[];
 }
 
@@ -94,7 +101,12 @@ export interface InstanceView extends InstanceModel {
 }
 
 export interface FleetRegistry extends Component, ObservationSink {
-  /** The span of the instance named by id, private IP or (short) hostname at `atMs`. */
+  /**
+   * The span of the instance named by id, private IP or (short) hostname at `atMs`. The
+   * labeller's question "which instance produced a record dated `atMs`": when the answer is an
+   * instance the idle sweep ended before `atMs`, that record refutes the sweep's guess and the
+   * instance is live again from `atMs` (persisted, with its event; see the file comment).
+   */
   lookup(key: string, atMs: number): Span | undefined;
   /**
    * Whether the span the last `lookup` returned is the answer for that key at any time inside
@@ -171,7 +183,11 @@ const MIGRATIONS = [
    CREATE INDEX registry_spans_role ON registry_spans (role, version);
    CREATE TABLE registry_tracker (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);`,
   `CREATE TABLE registry_ended_unknown (instance_id TEXT PRIMARY KEY, ended_at INTEGER NOT NULL);`,
+  `ALTER TABLE registry_instances ADD COLUMN ended_by TEXT;`,
 ];
+
+/** The idle sweep reports the instances it ends as silent in their records. */
+const IDLE: ObservationSource = 'records';
 
 const AUTHORITATIVE: ReadonlySet<ObservationSource> = new Set([
   'ec2',
@@ -438,11 +454,18 @@ export function createFleetRegistry(
     return span;
   };
 
-  const terminate = (pass: Pass, rec: InstanceRecord, at: number, cause?: Cause) => {
+  const terminate = (
+    pass: Pass,
+    rec: InstanceRecord,
+    at: number,
+    source: ObservationSource | undefined,
+    cause?: Cause,
+  ) => {
     if (rec.terminatedAt !== undefined) return;
     const span = current(rec);
     const end = Math.max(at, span.from);
     rec.terminatedAt = end;
+    if (source !== undefined) rec.endedBy = source;
     span.to = end;
     slots.release(span.role, span.slot);
     pass.dirty.add(rec);
@@ -507,9 +530,9 @@ export function createFleetRegistry(
         endedUnknown.delete(id);
         pass.ended.set(id, undefined);
       }
-      if (terminatedAt !== undefined) terminate(pass, rec, terminatedAt);
+      if (terminatedAt !== undefined) terminate(pass, rec, terminatedAt, source);
       else if (endedAt !== undefined && from <= endedAt) {
-        terminate(pass, rec, endedAt);
+        terminate(pass, rec, endedAt, undefined);
         // As for a known instance: a report made after the end brings it back.
         if (!seenOnly && at > endedAt) upsert(pass, input, launchedAt, at, source, seenOnly);
       }
@@ -517,16 +540,21 @@ export function createFleetRegistry(
     }
 
     if (rec.terminatedAt !== undefined) {
-      // A terminated instance stays terminated for records and late events; only a source
-      // listing it again after its end (a static file entry put back) brings it back.
-      if (seenOnly || input.terminatedAt !== undefined || at <= rec.terminatedAt) return;
+      // A terminated instance stays terminated for late reports. A source listing it again
+      // after its end (a static file entry put back, EC2 after the idle sweep) brings it back;
+      // records bring it back only from the idle sweep's end, a guess their silence made.
+      if (input.terminatedAt !== undefined || at <= rec.terminatedAt) return;
+      if (seenOnly && rec.endedBy !== IDLE) return;
       const last = current(rec);
       rec.terminatedAt = undefined;
+      rec.endedBy = undefined;
       rec.launchedAt = Math.min(rec.launchedAt, at);
       mergeFacts(rec, input);
       reindex(rec);
-      const role = input.role ?? last.role;
-      const version = input.version ?? last.version;
+      // Records name the role/version only of an instance records defined.
+      const own = !seenOnly || rec.roleSource === source;
+      const role = (own ? input.role : undefined) ?? last.role;
+      const version = (own ? input.version : undefined) ?? last.version;
       // Coming back, it takes its own slot again when that is still free.
       const slot = slots.acquire(
         role,
@@ -534,10 +562,12 @@ export function createFleetRegistry(
           ? last.slot
           : inheritableSlot(tracker, role, at, settings),
       );
-      openSpan(rec, at, role, version, slot);
+      const span = openSpan(rec, at, role, version, slot);
+      // Its idle clock starts over from the report that brought it back.
+      if (seenOnly) span.seenAt = at;
       rec.sources.add(source);
       pass.dirty.add(rec);
-      track(pass, { kind: 'launch', at, instanceId: id, role, version, slot });
+      track(pass, { kind: 'launch', at, instanceId: id, role, version, slot, returning: true });
       return;
     }
 
@@ -606,7 +636,7 @@ export function createFleetRegistry(
         rec.sources.has(o.source) &&
         !listed.has(rec.instanceId)
       )
-        terminate(pass, rec, o.at);
+        terminate(pass, rec, o.at, o.source);
     }
   };
 
@@ -627,7 +657,7 @@ export function createFleetRegistry(
         break;
       case 'terminated': {
         const rec = byId.get(o.instanceId);
-        if (rec) terminate(pass, rec, o.at, o.cause);
+        if (rec) terminate(pass, rec, o.at, o.source, o.cause);
         else {
           roleless.delete(o.instanceId);
           endedUnknown.delete(o.instanceId);
@@ -665,12 +695,13 @@ export function createFleetRegistry(
   const prepare = (db: Store['db']) => ({
     upsertInstance: db.prepare(
       `INSERT INTO registry_instances
-         (instance_id, facts, launched_at, terminated_at, sources, role_source, last_seen_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+         (instance_id, facts, launched_at, terminated_at, sources, role_source, last_seen_at,
+          ended_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (instance_id) DO UPDATE SET facts = excluded.facts,
          launched_at = excluded.launched_at, terminated_at = excluded.terminated_at,
          sources = excluded.sources, role_source = excluded.role_source,
-         last_seen_at = excluded.last_seen_at`,
+         last_seen_at = excluded.last_seen_at, ended_by = excluded.ended_by`,
     ),
     deleteSpans: db.prepare('DELETE FROM registry_spans WHERE instance_id = ?'),
     setEnded: db.prepare(
@@ -711,6 +742,7 @@ export function createFleetRegistry(
           JSON.stringify([...rec.sources]),
           rec.roleSource,
           lastSeen(rec) ?? null,
+          rec.terminatedAt !== undefined ? (rec.endedBy ?? null) : null,
         );
         deleteSpans.run(rec.instanceId);
         for (const s of rec.spans)
@@ -745,6 +777,7 @@ export function createFleetRegistry(
       sources: string;
       role_source: ObservationSource;
       last_seen_at: number | null;
+      ended_by: ObservationSource | null;
     }[];
     const spans = db
       .prepare('SELECT * FROM registry_spans ORDER BY instance_id, valid_from')
@@ -766,6 +799,7 @@ export function createFleetRegistry(
         roleSource: row.role_source,
         addressKeys: [],
         ...(row.terminated_at !== null ? { terminatedAt: row.terminated_at } : {}),
+        ...(row.terminated_at !== null && row.ended_by !== null ? { endedBy: row.ended_by } : {}),
         // Capped as on the hot path: a store written before the cap may hold a future time.
         ...(row.last_seen_at !== null
           ? { lastSeenAt: Math.min(row.last_seen_at, deps.clock.now() + SEEN_SKEW_MS) }
@@ -824,7 +858,63 @@ export function createFleetRegistry(
     }
   };
 
+  /**
+   * A record dated `atMs` came from `rec`, which the idle sweep ended before then: it is not
+   * gone, it was quiet. Brings it back through `observe` (persisted, evented) as a `seen` at
+   * `atMs`, capped at the clock + skew like any seen time. Returns whether it is live again.
+   * A failing store is not the record's problem: it keeps its old labels, and for a second no
+   * other record retries (each retry reloads the registry).
+   */
+  let reviveAfter = Number.NEGATIVE_INFINITY;
+  const spokeAgain = (rec: InstanceRecord, atMs: number): boolean => {
+    if (!started) return false;
+    const now = deps.clock.now();
+    if (now < reviveAfter) return false;
+    const at = Math.min(atMs, now + SEEN_SKEW_MS);
+    if (rec.terminatedAt === undefined || at <= rec.terminatedAt) return false;
+    try {
+      observe([{ kind: 'seen', at, facts: { instanceId: rec.instanceId }, source: IDLE }]);
+    } catch (err) {
+      reviveAfter = now + 1000;
+      deps.log.warn(
+        { event: 'fleet_return_failed', instance: rec.instanceId, err: (err as Error)?.message },
+        'could not bring back an instance the idle sweep ended',
+      );
+      return false;
+    }
+    deps.log.info(
+      { event: 'fleet_idle_returned', instance: rec.instanceId },
+      'instance ended for silence speaks again; live again',
+    );
+    return byId.get(rec.instanceId)?.terminatedAt === undefined;
+  };
+
   // ---- the public face --------------------------------------------------------------------
+
+  const lookup = (key: string, atMs: number): Span | undefined => {
+    const memo = hot.get(key);
+    if (memo !== undefined && atMs >= memo.from && atMs < memo.to) {
+      lastHolds = true;
+      return memo;
+    }
+    let list = byAddress.get(key);
+    if (list === undefined) {
+      const lower = key.toLowerCase();
+      if (lower !== key) list = byAddress.get(lower);
+      if (list === undefined) return undefined;
+    }
+    const rec = list.length === 1 ? list[0]! : byAddressAt(list, atMs);
+    const span = spanAt(rec, atMs);
+    // Past the end of its last span: ended before the record was made. (Live spans end at
+    // Infinity, so records of live instances never get further than the first comparison.)
+    if (atMs >= span.to && rec.endedBy === IDLE && spokeAgain(rec, atMs)) return lookup(key, atMs);
+    lastHolds = list.length === 1 || !contested(list, rec, span);
+    if (lastHolds && atMs >= span.from && atMs < span.to) {
+      if (hot.size >= HOT_MAX) hot.clear();
+      hot.set(key, span);
+    }
+    return span;
+  };
 
   const observe = (observations: readonly Observation[]) => {
     if (!started) {
@@ -1015,27 +1105,7 @@ export function createFleetRegistry(
   return {
     ...lifecycle,
     observe,
-    lookup(key, atMs) {
-      const memo = hot.get(key);
-      if (memo !== undefined && atMs >= memo.from && atMs < memo.to) {
-        lastHolds = true;
-        return memo;
-      }
-      let list = byAddress.get(key);
-      if (list === undefined) {
-        const lower = key.toLowerCase();
-        if (lower !== key) list = byAddress.get(lower);
-        if (list === undefined) return undefined;
-      }
-      const rec = list.length === 1 ? list[0]! : byAddressAt(list, atMs);
-      const span = spanAt(rec, atMs);
-      lastHolds = list.length === 1 || !contested(list, rec, span);
-      if (lastHolds && atMs >= span.from && atMs < span.to) {
-        if (hot.size >= HOT_MAX) hot.clear();
-        hot.set(key, span);
-      }
-      return span;
-    },
+    lookup,
     lastLookupHolds: () => lastHolds,
     noteSeen(span, atMs) {
       const t = atMs <= seenCap ? atMs : capSeen(span, atMs);

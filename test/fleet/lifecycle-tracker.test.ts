@@ -46,6 +46,21 @@ const kinds = (events: LifecycleEvent[]) => events.map((e) => e.kind);
 const base = [launch(0, 'a', 'v1', 0), launch(0, 'b', 'v1', 1)];
 
 describe('lifecycle tracker', () => {
+  it('says a returning instance returned and never pairs it as a replace of another', () => {
+    // b ends, then a (ended long ago, its own termination out of the window) comes back in
+    // b's slot: a return, not a replacement of b.
+    const { events } = run([
+      ...base,
+      term(0, 'a', 'v1', 0),
+      term(100_000, 'b', 'v1', 1),
+      { ...launch(110_000, 'a', 'v1', 1), returning: true } as TrackerChange,
+    ]);
+    expect(events.slice(-1).map((e) => [e.kind, e.text])).toEqual([
+      ['launch', 'a returned (v1, slot 1)'],
+    ]);
+    expect(kinds(events).filter((k) => k === 'replace')).toEqual([]);
+  });
+
   it('pairs a terminate-first replacement of the same version as a fault with the inherited slot', () => {
     const { events } = run([...base, term(100_000, 'a', 'v1', 0), launch(130_000, 'c', 'v1', 0)]);
     expect(events.filter((e) => e.kind === 'replace')).toEqual([

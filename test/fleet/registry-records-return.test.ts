@@ -1,0 +1,155 @@
+/**
+ * An instance known only from its records (`registry.records`), ended by the idle sweep
+ * (`lifecycle.idle_terminate`), that speaks again: it is live again, through the real labeller
+ * and a real registry over SQLite.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFleetLabeller, type FleetLabeller } from '../../src/fleet/labeller.ts';
+import { testDeps } from '../helpers/deps.ts';
+import { type FakeClock, fakeClock } from '../helpers/fake-clock.ts';
+import { recordingSink } from '../helpers/recording-sink.ts';
+import {
+  batch,
+  entry,
+  type Fleet,
+  lifecycleConfig,
+  openFleet,
+  registryConfig,
+  tempDir,
+} from './fleet-harness.ts';
+
+const T = Date.UTC(2026, 10, 27, 8, 0, 0);
+const sweepOnce = () => new Promise((res) => setTimeout(res, 1100));
+const rec = (id: string, role = 'batch', version = '7') => ({
+  instance_id: id,
+  svc: role,
+  rev: version,
+});
+
+describe('records-only instance after the idle sweep', () => {
+  let fleet: Fleet | undefined;
+  let labeller: FleetLabeller | undefined;
+  afterEach(async () => {
+    await labeller?.stop();
+    await fleet?.stop();
+    labeller = undefined;
+    fleet = undefined;
+  });
+
+  const setup = async (clock: FakeClock, dir?: string) => {
+    const config = registryConfig({
+      records: { role_key: 'svc', version_key: 'rev' },
+      unknown: { hold: '0s' },
+    });
+    fleet = await openFleet({
+      config,
+      deps: testDeps({ clock }),
+      lifecycle: lifecycleConfig({ idle_terminate: '1s' }),
+      ...(dir ? { dir } : {}),
+    });
+    const sink = recordingSink();
+    labeller = createFleetLabeller(config, fleet.deps, {
+      registry: fleet.registry,
+      relabel: (l) => l,
+      downstream: sink,
+    });
+    await labeller.start();
+    return { sink, registry: fleet.registry, labeller, fleet };
+  };
+
+  it('comes back live when it speaks again: a new span, a launch that says it returned, its slot if free', async () => {
+    const clock = fakeClock(T);
+    const { sink, registry, labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    expect(registry.liveInstances()).toEqual([]);
+
+    const back = clock.now();
+    await labeller.consume(batch([entry(rec('i-self'), back), entry(rec('i-self'), back + 1)]));
+    expect(sink.entries().map((e) => [e.instanceId, e.labels])).toEqual([
+      ['i-self', { role: 'batch', version: '7', slot: '0' }],
+      ['i-self', { role: 'batch', version: '7', slot: '0' }],
+      ['i-self', { role: 'batch', version: '7', slot: '0' }],
+    ]);
+    expect(registry.liveInstances().map((i) => [i.instanceId, i.slot])).toEqual([['i-self', 0]]);
+    expect(fleet.emitted.map((e) => [e.kind, e.time, e.text])).toEqual([
+      ['launch', T, 'i-self launched (7, slot 0)'],
+      ['terminate', T, 'i-self terminated (7, slot 0)'],
+      ['launch', back, 'i-self returned (7, slot 0)'],
+    ]);
+    // Records from its first life still resolve to it, as they did.
+    expect(registry.lookup('i-self', T)?.from).toBe(T);
+    expect(registry.lookup('i-self', back)?.from).toBe(back);
+
+    // The idle sweep still does its job: silent again, ended again, at its last record.
+    clock.advance(5000);
+    await sweepOnce();
+    expect(registry.instances({ live: false }).map((i) => [i.instanceId, i.terminatedAt])).toEqual([
+      ['i-self', back + 1],
+    ]);
+  });
+
+  it('takes another slot when its own was given away while it was gone', async () => {
+    const clock = fakeClock(T);
+    const { sink, registry, labeller } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    // A newcomer of the same role takes the freed slot 0.
+    await labeller.consume(batch([entry(rec('i-new'), clock.now())]));
+    await labeller.consume(batch([entry(rec('i-self'), clock.now() + 10)]));
+    expect(sink.entries().map((e) => [e.instanceId, e.labels?.slot])).toEqual([
+      ['i-self', '0'],
+      ['i-new', '0'],
+      ['i-self', '1'],
+    ]);
+    expect(registry.liveInstances().map((i) => [i.instanceId, i.slot])).toEqual([
+      ['i-new', 0],
+      ['i-self', 1],
+    ]);
+  });
+
+  it('is not brought back by a late record from before its end, nor after an authoritative end', async () => {
+    const clock = fakeClock(T);
+    const { registry, labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T), entry(rec('i-gone'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    // Buffered and delivered late: it tells of its first life.
+    await labeller.consume(batch([entry(rec('i-self'), T - 500)]));
+    expect(registry.liveInstances()).toEqual([]);
+
+    // i-gone speaks again (back), then EventBridge says it is terminated: an authoritative
+    // end, which its records do not undo.
+    const revived = clock.now() + 10;
+    await labeller.consume(batch([entry(rec('i-gone'), revived)]));
+    expect(registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-gone']);
+    registry.observe([
+      { kind: 'terminated', at: revived + 100, instanceId: 'i-gone', source: 'eventbridge' },
+    ]);
+    await labeller.consume(batch([entry(rec('i-gone'), revived + 200)]));
+    expect(registry.liveInstances()).toEqual([]);
+    expect(fleet.emitted.filter((e) => e.instanceId === 'i-gone').map((e) => e.kind)).toEqual([
+      'launch',
+      'terminate',
+      'launch',
+      'terminate',
+    ]);
+  });
+
+  it('comes back after a restart too: the idle end is remembered in the store', async () => {
+    const clock = fakeClock(T);
+    const dir = tempDir();
+    let s = await setup(clock, dir);
+    await s.labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    expect(s.registry.liveInstances()).toEqual([]);
+    await labeller?.stop();
+    await fleet?.stop();
+    s = await setup(clock, dir);
+    await s.labeller.consume(batch([entry(rec('i-self'), clock.now())]));
+    expect(s.registry.liveInstances().map((i) => [i.instanceId, i.slot])).toEqual([['i-self', 0]]);
+  });
+});
