@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { metricValue } from '../helpers/deps.ts';
 import { freshDatabase, influxRows, influxUrl } from '../helpers/influxdb.ts';
 import { eventually, type RunningService, startService } from '../helpers/service.ts';
 
@@ -54,4 +55,62 @@ describe('GET /api/dead-letters', () => {
 
     expect((await fetch(`${service.url}/api/dead-letters?limit=0`)).status).toBe(400);
   });
+
+  it('keeps the table within dead_letters.max_rows, says what it pruned, and pages with a cursor', async () => {
+    const db = await freshDatabase('dlqbound');
+    service = await startService({
+      influxdb: { url: influxUrl(), database: db, dead_letters: { max_rows: 3 } },
+    });
+    const write = (body: string) =>
+      fetch(`${service!.url}/write?db=any&precision=s`, { method: 'POST', body });
+    expect((await write('metrics,host=a load=1.5 1795780000')).status).toBe(204);
+    await eventually(
+      async () => (await influxRows('SELECT * FROM metrics', db)).length === 1,
+      20_000,
+      'first point',
+    );
+    // Five field type conflicts in one request: the two oldest are pruned.
+    const conflicts = [1, 2, 3, 4, 5].map(
+      (i) => `metrics,host=a load="high ${i}" ${1795780000 + i}`,
+    );
+    expect((await write(conflicts.join('\n'))).status).toBe(204);
+
+    type Page = {
+      influxdb: boolean;
+      stored: { rows: number; bytes: number };
+      limits: { max_rows: number; max_bytes: number; max_age: string };
+      pruned_since_start: { rows: number; bytes: number; age: number };
+      next?: string;
+      dead_letters: { line: string }[];
+    };
+    const get = async (query: string) =>
+      (await (await fetch(`${service!.url}/api/dead-letters${query}`)).json()) as Page;
+    const all = await eventually(
+      async () => {
+        const page = await get('');
+        return page.pruned_since_start.rows === 2 ? page : undefined;
+      },
+      20_000,
+      'five dead letters, two pruned',
+    );
+    const high = (p: Page) => p.dead_letters.map((d) => d.line.match(/high (\d)/)?.[1]);
+    expect(high(all)).toEqual(['5', '4', '3']);
+    expect(all.stored.rows).toBe(3);
+    expect(all.stored.bytes).toBeGreaterThan(0);
+    expect(all.limits).toEqual({ max_rows: 3, max_bytes: 64 * 1024 * 1024, max_age: '7d' });
+    expect(all.next).toBeUndefined();
+    expect(
+      await metricValue(service.deps, 'fleetline_influxdb_dead_letters_pruned_total', {
+        reason: 'rows',
+      }),
+    ).toBe(2);
+
+    const first = await get('?limit=2');
+    expect(high(first)).toEqual(['5', '4']);
+    expect(first.next).toEqual(expect.any(String));
+    const second = await get(`?limit=2&before=${encodeURIComponent(first.next!)}`);
+    expect(high(second)).toEqual(['3']);
+    expect(second.next).toBeUndefined();
+    expect((await fetch(`${service.url}/api/dead-letters?before=yesterday`)).status).toBe(400);
+  }, 60_000);
 });

@@ -1,6 +1,15 @@
 /** `influxdb:` the InfluxDB sink. Absent means no InfluxDB (embedded default). */
 import { Type } from '@sinclair/typebox';
-import { Duration } from './common.ts';
+import { Duration, Section, Span } from './common.ts';
+
+/**
+ * Bounds of the dead-letter table. A client that keeps sending a field-type conflict produces a
+ * dead letter per point; 100,000 rows is days of evidence for a handful of distinct mistakes and
+ * stays a fast table to page through; 64 MiB holds that many lines of typical size (≈600 bytes)
+ * while a few oversized lines cannot fill the disk; 7 days is a week's evidence to find the
+ * sender, the same as `rollup.retention`.
+ */
+export const DEAD_LETTER_LIMITS = { max_rows: 100_000, max_bytes: 64 * 1024 * 1024, max_age: '7d' };
 
 export const InfluxdbSection = Type.Optional(
   Type.Object(
@@ -49,6 +58,29 @@ export const InfluxdbSection = Type.Optional(
       max_retry_delay: Duration('60s', 'upper bound of the exponential retry backoff', {
         min: '1ms',
       }),
+      dead_letters: Type.Optional(
+        Section(
+          {
+            max_rows: Type.Integer({
+              minimum: 1,
+              default: DEAD_LETTER_LIMITS.max_rows,
+              description: 'dead letters kept; beyond it the least recently refused are pruned',
+            }),
+            max_bytes: Type.Integer({
+              minimum: 1024,
+              default: DEAD_LETTER_LIMITS.max_bytes,
+              description:
+                'bytes of line + reason kept (the table and its index take about twice that on disk); beyond it the least recently refused are pruned (the newest one is always kept)',
+            }),
+            max_age: Span(
+              DEAD_LETTER_LIMITS.max_age,
+              'dead letters not refused again for this long are pruned (checked every minute)',
+              { min: '1m' },
+            ),
+          },
+          'bounds of the dead-letter table (GET /api/dead-letters); pruned lines are counted in fleetline_influxdb_dead_letters_pruned_total and logged',
+        ),
+      ),
     },
     { additionalProperties: false, description: 'InfluxDB sink (optional)' },
   ),

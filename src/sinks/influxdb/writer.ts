@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb, constants as zlibConstants } from 'node:zlib';
 import { parseDuration } from '../../config/duration.ts';
 import type { InfluxdbConfig, SchemaConfig } from '../../config/schema.ts';
+import { DEAD_LETTER_LIMITS } from '../../config/sections/influxdb.ts';
 import type { Deps } from '../../core/deps.ts';
 import type { Entry } from '../../core/entry.ts';
 import { type Component, component } from '../../core/lifecycle.ts';
@@ -28,7 +29,12 @@ import type { SpoolConsumer, SpooledBatch } from '../../spool/contract.ts';
 import type { Store } from '../../store/sqlite.ts';
 import { counter, histogram } from '../../telemetry/metrics.ts';
 import { createCatalog } from './catalog.ts';
-import { createDeadLetters, type DeadLetter } from './dead-letters.ts';
+import {
+  createDeadLetters,
+  type DeadLetter,
+  type DeadLetterCursor,
+  type DeadLetterStats,
+} from './dead-letters.ts';
 import {
   classifyResponse,
   InfluxWriterStoppedError,
@@ -59,8 +65,10 @@ const PIPELINE = 2;
 export interface InfluxWriter extends SpoolConsumer, Component {
   /** Everything written so far: measurements, tag keys, fields with types. */
   catalog(): MeasurementModel[];
-  /** Most recent dead letters first. */
-  deadLetters(limit?: number): DeadLetter[];
+  /** Most recently refused dead letters first; `before` continues after a page. */
+  deadLetters(limit?: number, before?: DeadLetterCursor): DeadLetter[];
+  /** The dead-letter table's size, its bounds, and what the bounds pruned since start. */
+  deadLetterStats(): DeadLetterStats & { limits: typeof DEAD_LETTER_LIMITS };
   /**
    * Settles when the start-time `create_database` attempt has (at once without it). `start()`
    * does not wait for it, so an InfluxDB that is slow or unreachable never holds up the inputs;
@@ -73,6 +81,8 @@ export interface InfluxWriterOptions {
   store: Store;
   /** [0, 1) source for retry jitter; tests pin it. */
   random?: () => number;
+  /** How often dead letters past `dead_letters.max_age` are pruned (default a minute). */
+  pruneIntervalMs?: number;
 }
 
 /**
@@ -191,7 +201,17 @@ export function createInfluxWriter(
   };
 
   const catalog = createCatalog(() => store.db);
-  const dead = createDeadLetters(() => store.db);
+  const deadLimits = config.dead_letters ?? DEAD_LETTER_LIMITS;
+  const dead = createDeadLetters(
+    () => store.db,
+    {
+      maxRows: deadLimits.max_rows,
+      maxBytes: deadLimits.max_bytes,
+      maxAgeMs: parseDuration(deadLimits.max_age),
+    },
+    deps,
+  );
+  let pruneTimer: NodeJS.Timeout | undefined;
   const poster = createPoster({ maxSockets: config.concurrency + 1, timeoutMs });
   const stopController = new AbortController();
   const inflight = new Set<Promise<unknown>>();
@@ -405,13 +425,16 @@ export function createInfluxWriter(
         // changed refuses whole bodies; bisecting those would cost two requests per line).
         if (span.hi - span.lo === 1 || droppedAll(outcome.message, span.hi - span.lo)) {
           const byMeasurement = new Map<string, number>();
+          const refused: { line: string; measurement: string }[] = [];
           for (let i = span.lo; i < span.hi; i++) {
             rejected.add(i);
             const measurement = lines.measurement(i);
-            dead.add(lines.line(i), measurement, outcome.message, deps.clock.now());
+            refused.push({ line: lines.line(i), measurement });
             m.deadLetters.inc({ measurement });
             byMeasurement.set(measurement, (byMeasurement.get(measurement) ?? 0) + 1);
           }
+          // One transaction, and one pass of the table's bounds, per refusal.
+          dead.addAll(refused, outcome.message, deps.clock.now());
           // One warning per refusal, not per line: a whole refused body is thousands of lines.
           deps.log.warn(
             {
@@ -573,6 +596,20 @@ export function createInfluxWriter(
     start() {
       store.migrate('influxdb', INFLUXDB_MIGRATIONS);
       catalog.load();
+      dead.load();
+      // Age pruning must not wait for the next refusal: an idle table ages too.
+      pruneTimer = setInterval(() => {
+        if (!store.isOpen()) return;
+        try {
+          dead.prune(deps.clock.now());
+        } catch (err) {
+          deps.log.error(
+            { event: 'influxdb_dead_letters_prune_failed', err },
+            'could not prune the dead-letter table; will try again',
+          );
+        }
+      }, opts.pruneIntervalMs ?? 60_000);
+      pruneTimer.unref();
       running = true;
       if (config.create_database) {
         initialCreate = createTarget().then(
@@ -592,6 +629,7 @@ export function createInfluxWriter(
     },
     async stop() {
       running = false;
+      clearInterval(pruneTimer);
       stopController.abort();
       await Promise.allSettled([...inflight]);
       poster.destroy();
@@ -614,6 +652,14 @@ export function createInfluxWriter(
     },
     ready: () => initialCreate,
     catalog: () => catalog.models(),
-    deadLetters: (limit) => dead.list(limit),
+    deadLetters: (limit, before) => dead.list(limit, before),
+    deadLetterStats: () => ({
+      ...dead.stats(),
+      limits: {
+        max_rows: deadLimits.max_rows,
+        max_bytes: deadLimits.max_bytes,
+        max_age: deadLimits.max_age,
+      },
+    }),
   };
 }
