@@ -11,19 +11,43 @@
  *
  * Error bound (the contract the rollup tests check): for 0 ≤ q ≤ 1 over n values, let
  * `x = sorted[floor(q · (n − 1))]` (the lower order statistic, 0-based). Then
- * `|quantile(q) − x| ≤ α · |x|` with α = 0.01. `count`, `min`, `max` are exact; `sum` is the
+ * `|quantile(q) − x| ≤ α · |x|` with α = 0.01 (past the bucket bound below: for x in the
+ * buckets kept, which are the highest ones; lower quantiles are over-estimated). `count`, `min`, `max` are exact; `sum` is the
  * float sum (merging adds sums, so it can differ from a single pass by float rounding only).
  * Values with |v| < 1e-9 are counted as 0; NaN and ±Infinity are ignored by the caller.
  *
  * Layout: value v > 0 goes to bucket i = ceil(log_γ v) with γ = (1 + α)/(1 − α); bucket i
  * covers (γ^(i−1), γ^i] and is represented by 2γ^i/(γ + 1), which is within α of every value
- * in it. Negative values use a mirrored set of buckets. Memory is bounded by the value range,
- * not the count: 1e-9…1e9 spans ~2,080 buckets; latencies of one role typically use 200–400.
+ * in it. Negative values use a mirrored set of buckets. 1e-9…1e9 spans ~2,080 buckets;
+ * latencies of one role typically use 200–400.
+ *
+ * Bucket bound: a sketch holds at most MAX_BUCKETS = 2,048 buckets (the zero bucket counts as
+ * one), whatever the values: unbounded, hostile values (1e-300…1e300, either sign) would fill
+ * ~73,000 buckets per field per interval, in memory and in SQLite. 2,048 buckets of 2 % cover
+ * a ratio of γ^2047 ≈ 6·10^17 — latencies from 1 ns to 10 days in ns (~1,720 buckets) or 1 µs
+ * to an hour in µs (~1,100) never reach it. Past the bound the lowest buckets *in value order*
+ * (most negative first, then zero, then the smallest positives) are folded into the lowest
+ * bucket kept: the sketch keeps exactly the 2,048 highest non-empty buckets, and the lowest of
+ * them also counts every value below it. So:
+ *   - the bound above still holds for every quantile whose order statistic x lies at or above
+ *     the lowest kept bucket — for positive data, every x ≥ max/6·10^17. p99 keeps it unless
+ *     the highest 1 % of the values alone fill more than 2,047 buckets above x's (p95: 5 %);
+ *   - a quantile below it is over-estimated (never under): it answers the lowest kept bucket's
+ *     value, clamped to the exact min; count, sum, min, max stay exact.
+ * This is the same function of the multiset of values however they arrive: a value below the
+ * lowest kept bucket is folded straight into it, a new bucket above pushes the lowest one into
+ * its upper neighbour, and merge adds bins then folds to the 2,048 highest. The highest 2,048
+ * non-empty buckets of a union are among those of its parts, so merge stays exactly
+ * associative and commutative and equal to one sketch of all the values (`sum` up to float
+ * rounding). `folded` counts the buckets folded (not stored), for the rollup's counter.
  *
  * Wire format (stored in SQLite, little-endian):
  *   u8 version=1 │ varint count │ f64 sum │ f64 min │ f64 max │ varint zeroCount
  *   │ bins(positive) │ bins(negative)
  *   bins = varint n │ n × (zigzag-varint index delta │ varint count)   (indexes ascending)
+ * The bound did not change the format: a bounded sketch is an ordinary one with fewer bins.
+ * A stored sketch from before the bound, with more buckets, decodes and is folded to the bound
+ * on decode (its quantiles from the lowest kept bucket up are unchanged).
  */
 
 export const RELATIVE_ACCURACY = 0.01;
@@ -31,6 +55,22 @@ const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const LN_GAMMA = Math.log(GAMMA);
 const MIN_INDEXABLE = 1e-9;
 const FORMAT_VERSION = 1;
+
+/** Most buckets one sketch holds, the zero bucket included; see "Bucket bound" above. */
+export const MAX_BUCKETS = 2048;
+/** The bucket indexes a finite value ≥ MIN_INDEXABLE can have (ceil∘log is monotonic). */
+const MIN_INDEX = bucketIndex(MIN_INDEXABLE);
+const MAX_INDEX = bucketIndex(Number.MAX_VALUE);
+/**
+ * Folding walks the buckets in value order through one integer key per bucket:
+ *
+ *   negative bucket i → −SIDE − i   (bigger |v|, lower key)
+ *   zero              → 0
+ *   positive bucket i → SIDE + i
+ *
+ * SIDE > |index| for every index, so the three ranges do not overlap; keys fit an Int32.
+ */
+const SIDE = 1 << 21;
 
 /** Thrown when stored bytes are not a sketch this code wrote; the data is not retryable. */
 export class SketchDecodeError extends Error {
@@ -46,6 +86,13 @@ export class QuantileSketch {
   /** bucket index → count, for values > 0 and for |values| of values < 0. */
   readonly positive = new Map<number, number>();
   readonly negative = new Map<number, number>();
+  /**
+   * Buckets folded to stay within MAX_BUCKETS, by this sketch and the sketches merged into it,
+   * since it was made or decoded (not stored). A reader that reports it sets it back to 0.
+   */
+  folded = 0;
+  /** The lowest bucket key held, when known (kept up to date once the sketch is at the bound). */
+  private floor: number | undefined;
 
   /** Adds one value. Non-finite values are ignored (they have no place in a latency). */
   add(value: number): void {
@@ -54,14 +101,23 @@ export class QuantileSketch {
     this.sum += value;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    if (value >= MIN_INDEXABLE) bump(this.positive, bucketIndex(value), 1);
-    else if (value <= -MIN_INDEXABLE) bump(this.negative, bucketIndex(-value), 1);
-    else this.zeroCount++;
+    // Only a new bucket can break the bound: the common path pays one untaken branch.
+    if (value >= MIN_INDEXABLE) {
+      const i = bucketIndex(value);
+      if (bump(this.positive, i, 1)) this.grew(SIDE + i);
+    } else if (value <= -MIN_INDEXABLE) {
+      const i = bucketIndex(-value);
+      if (bump(this.negative, i, 1)) this.grew(-SIDE - i);
+    } else if (this.zeroCount++ === 0) this.grew(0);
   }
 
-  /** Adds every value of `other` into this sketch (exact: bucket counts add). */
+  /**
+   * Adds every value of `other` into this sketch: bucket counts add, then the lowest buckets
+   * fold to the bound — the same sketch as all the values inserted into one (see above).
+   */
   merge(other: QuantileSketch): this {
     if (other.count === 0) return this;
+    const before = this.buckets();
     this.count += other.count;
     this.sum += other.sum;
     if (other.min < this.min) this.min = other.min;
@@ -69,11 +125,109 @@ export class QuantileSketch {
     this.zeroCount += other.zeroCount;
     for (const [i, c] of other.positive) bump(this.positive, i, c);
     for (const [i, c] of other.negative) bump(this.negative, i, c);
+    this.folded += other.folded;
+    if (this.buckets() > MAX_BUCKETS) this.foldLowest();
+    else if (this.buckets() !== before) this.floor = undefined;
     return this;
+  }
+
+  /** Buckets held, the zero bucket included: at most MAX_BUCKETS. */
+  buckets(): number {
+    return this.positive.size + this.negative.size + (this.zeroCount > 0 ? 1 : 0);
   }
 
   clone(): QuantileSketch {
     return new QuantileSketch().merge(this);
+  }
+
+  /** A bucket was just created for `key`; fold one bucket if that broke the bound. */
+  private grew(key: number): void {
+    if (this.buckets() <= MAX_BUCKETS) {
+      if (this.floor !== undefined && key < this.floor) this.floor = key;
+      return;
+    }
+    // Once here, the sketch stays at the bound and `floor` stays known: the scan is once.
+    const floor = this.floor ?? this.lowestKey(key);
+    if (key < floor) {
+      // Below every kept bucket: it belongs in the lowest one.
+      this.put(floor, this.take(key));
+      this.floor = floor;
+    } else {
+      // The new bucket is kept; the lowest one goes into its upper neighbour. The floor only
+      // rises, so the walks in keyAbove() add up to at most the whole key range per sketch.
+      const next = this.keyAbove(floor);
+      this.put(next, this.take(floor));
+      this.floor = next;
+    }
+    this.folded++;
+  }
+
+  /** Folds the lowest buckets into the lowest of the MAX_BUCKETS highest ones. */
+  private foldLowest(): void {
+    const keys = new Int32Array(this.buckets());
+    let n = 0;
+    for (const i of this.negative.keys()) keys[n++] = -SIDE - i;
+    if (this.zeroCount > 0) keys[n++] = 0;
+    for (const i of this.positive.keys()) keys[n++] = SIDE + i;
+    keys.sort();
+    const excess = n - MAX_BUCKETS;
+    if (excess <= 0) return;
+    const floor = keys[excess]!;
+    let moved = 0;
+    for (let k = 0; k < excess; k++) moved += this.take(keys[k]!);
+    this.put(floor, moved);
+    this.floor = floor;
+    this.folded += excess;
+  }
+
+  /** The lowest key held other than `except`. */
+  private lowestKey(except: number): number {
+    let low = Number.POSITIVE_INFINITY;
+    for (const i of this.negative.keys()) {
+      const k = -SIDE - i;
+      if (k < low && k !== except) low = k;
+    }
+    if (low === Number.POSITIVE_INFINITY && this.zeroCount > 0 && except !== 0) return 0;
+    if (low !== Number.POSITIVE_INFINITY) return low;
+    for (const i of this.positive.keys()) {
+      const k = SIDE + i;
+      if (k < low && k !== except) low = k;
+    }
+    return low;
+  }
+
+  /** The next key held above `key` (one exists: the sketch holds MAX_BUCKETS + 1 buckets). */
+  private keyAbove(key: number): number {
+    let from = MIN_INDEX;
+    if (key < 0) {
+      for (let i = -key - SIDE - 1; i >= MIN_INDEX; i--) if (this.negative.has(i)) return -SIDE - i;
+      if (this.zeroCount > 0) return 0;
+    } else if (key > 0) from = key - SIDE + 1;
+    for (let i = from; i <= MAX_INDEX; i++) if (this.positive.has(i)) return SIDE + i;
+    throw new Error('quantile sketch: no bucket above the lowest one');
+  }
+
+  /** Removes the bucket `key` and returns its count. */
+  private take(key: number): number {
+    let c: number;
+    if (key > 0) {
+      c = this.positive.get(key - SIDE)!;
+      this.positive.delete(key - SIDE);
+    } else if (key < 0) {
+      c = this.negative.get(-key - SIDE)!;
+      this.negative.delete(-key - SIDE);
+    } else {
+      c = this.zeroCount;
+      this.zeroCount = 0;
+    }
+    return c;
+  }
+
+  /** Adds `count` to the (held) bucket `key`. */
+  private put(key: number, count: number): void {
+    if (key > 0) bump(this.positive, key - SIDE, count);
+    else if (key < 0) bump(this.negative, -key - SIDE, count);
+    else this.zeroCount += count;
   }
 
   mean(): number {
@@ -148,6 +302,8 @@ export class QuantileSketch {
       throw new SketchDecodeError(
         `quantile sketch bins hold ${binned} values, header says ${s.count}`,
       );
+    // Written before the bound (or by a build with a higher one): fold it now.
+    if (s.buckets() > MAX_BUCKETS) s.foldLowest();
     return s;
   }
 }
@@ -171,8 +327,11 @@ function sortedIndexes(bins: Map<number, number>): Int32Array {
   return Int32Array.from(bins.keys()).sort();
 }
 
-function bump(bins: Map<number, number>, index: number, by: number): void {
-  bins.set(index, (bins.get(index) ?? 0) + by);
+/** Adds `by` to bucket `index`; true when that created the bucket. */
+function bump(bins: Map<number, number>, index: number, by: number): boolean {
+  const c = bins.get(index);
+  bins.set(index, c === undefined ? by : c + by);
+  return c === undefined;
 }
 
 function writeBins(out: ByteWriter, bins: Map<number, number>): void {
@@ -192,6 +351,9 @@ function readBins(r: ByteReader, bins: Map<number, number>): number {
   let total = 0;
   for (let k = 0; k < n; k++) {
     index += unzigzag(r.varint());
+    // No value has a bucket outside these; folding walks only this range.
+    if (index < MIN_INDEX || index > MAX_INDEX)
+      throw new SketchDecodeError(`quantile sketch bucket index ${index} out of range`);
     const c = r.varint();
     bins.set(index, c);
     total += c;
