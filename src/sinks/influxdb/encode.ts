@@ -6,15 +6,23 @@
  * Rules (each checked against a real InfluxDB 1.6.7, see test/sinks/influxdb/encode.test.ts):
  * - Measurement: `,` and space are backslash-escaped. A leading `#` would turn the line into a
  *   comment (the server answers 204 and stores nothing), so such a name gets a `_` prefix.
- * - Tag keys, tag values, field keys: `,` `=` space are backslash-escaped.
+ * - Tag keys, tag values: `,` `=` space are backslash-escaped. Field keys: the same, and `"`.
  * - Newlines: a raw newline ends the line in names and tags, so in measurement, tag keys/values
  *   and field keys `\n` / `\r` are *replaced* by the two characters `\n` / `\r` (stored
  *   literally; names and tags are identifiers, losing a newline there is harmless). Inside
  *   string field values a raw newline is accepted by 1.x (the parser honours the quotes;
  *   measured), so log messages with stack traces stay byte-exact.
- * - Backslashes: 1.x decides "escaped" by looking at the previous byte, so a backslash at the end
- *   of a name or tag value would escape the separator after it and no escaping can express it.
- *   Only that case is rewritten: a trailing `\` becomes `/`. Everywhere else it is kept as is.
+ * - Backslashes are kept, except where 1.x cannot store one (measured on 1.6.7): at the end of
+ *   any name or tag value it escapes the separator after it (400); in a field key before a
+ *   space, comma or `=` (the field scanner reads `\\` as a pair, so an odd run there is a 400);
+ *   in a measurement before a space, comma, `=` or `"` (204, but the point is never queryable,
+ *   or the backslash is dropped). There, and in tag keys (so a record key is stored under one
+ *   name whether it becomes a tag or a field), a `/` is put right after the backslash:
+ *   `C:\dir\` → `C:\dir\/`, `a\ b` → `a\/ b`. The rule is injective: a backslash already
+ *   followed by slashes and then such a position gets one more (`a\/ b` → `a\// b`), so two
+ *   distinct names are never stored as one; dropping one `/` after each such backslash gives the
+ *   original name back. Tag values only need it at the end (`a\ b` as a value is stored exactly).
+ *   `safeKey` applies it to keys, so the catalog records the names InfluxDB stores.
  * - String field values: wrapped in `"`, with `"` and `\` escaped.
  * - Numbers: a JS `number` is always written as a float, even when it is integral. fluentd JSON
  *   carries `1` and `1.5` for the same key, and InfluxDB fixes a field's type with its first
@@ -62,36 +70,67 @@ export function fieldType(v: FieldScalar): FieldType {
   }
 }
 
-/** A key InfluxDB would reject or drop, renamed. */
+/**
+ * A backslash 1.x cannot store where it stands, with the slashes already after it: followed by
+ * a space, comma or `=` (keys), also `"` (measurements), or the end (all).
+ */
+const KEY_GUARD = /\\(?=\/*(?:[ ,=]|$))/g;
+const MEASUREMENT_GUARD = /\\(?=\/*(?:[ ,="]|$))/g;
+const TAG_VALUE_GUARD = /\\(?=\/*$)/g;
+
+/**
+ * The name InfluxDB stores for a tag or field key: `time` → `time_` (1.x drops a `time` field
+ * and rejects a `time` tag), and a `/` after each backslash it cannot store (see above).
+ */
 export function safeKey(key: string): string {
-  return key === 'time' ? 'time_' : key;
+  if (key === 'time') return 'time_';
+  return key.includes('\\') ? key.replace(KEY_GUARD, '\\/') : key;
 }
 
 function escapeIdentifier(s: string, specials: RegExp, needsWork: RegExp): string {
   // Most names and tag values are plain; skip the replace (and its allocation) for them.
   if (!needsWork.test(s)) return s;
-  let out = s.replace(specials, (c) => {
+  return s.replace(specials, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
     return `\\${c}`;
   });
-  if (out.endsWith('\\')) out = `${out.slice(0, -1)}/`;
-  return out;
 }
 
 const MEASUREMENT_SPECIALS = /[, \n\r]/g;
-const MEASUREMENT_NEEDS_WORK = /[, \n\r]|\\$/;
+const MEASUREMENT_NEEDS_WORK = /[, \n\r]/;
 const KEY_SPECIALS = /[,= \n\r]/g;
-const KEY_NEEDS_WORK = /[,= \n\r]|\\$/;
+const KEY_NEEDS_WORK = /[,= \n\r]/;
+const FIELD_KEY_SPECIALS = /[,= \n\r"]/g;
+const FIELD_KEY_NEEDS_WORK = /[,= \n\r"]/;
 
 export function escapeMeasurement(name: string): string {
-  const escaped = escapeIdentifier(name, MEASUREMENT_SPECIALS, MEASUREMENT_NEEDS_WORK);
+  const guarded = name.includes('\\') ? name.replace(MEASUREMENT_GUARD, '\\/') : name;
+  const escaped = escapeIdentifier(guarded, MEASUREMENT_SPECIALS, MEASUREMENT_NEEDS_WORK);
   return escaped.startsWith('#') ? `_${escaped}` : escaped;
 }
 
-/** Escaping for tag keys, tag values and field keys. */
+/** Escaping for a tag key already through `safeKey`. */
 export function escapeKey(s: string): string {
   return escapeIdentifier(s, KEY_SPECIALS, KEY_NEEDS_WORK);
+}
+
+/**
+ * Escaping for a field key already through `safeKey`. `"` too: 1.x unescapes `\"` in field keys
+ * (not in tags), so without it a backslash before a quote would be lost.
+ */
+export function escapeFieldKey(s: string): string {
+  return escapeIdentifier(s, FIELD_KEY_SPECIALS, FIELD_KEY_NEEDS_WORK);
+}
+
+/** Escaping for a tag value: a trailing backslash (before any trailing slashes) gets its `/`. */
+export function escapeTagValue(s: string): string {
+  const escaped = escapeIdentifier(s, KEY_SPECIALS, KEY_NEEDS_WORK);
+  let i = escaped.length - 1;
+  while (i >= 0 && escaped.charCodeAt(i) === 0x2f /* / */) i--;
+  return i >= 0 && escaped.charCodeAt(i) === 0x5c /* \ */
+    ? escaped.replace(TAG_VALUE_GUARD, '\\/')
+    : escaped;
 }
 
 export function escapeStringField(s: string): string {
@@ -157,7 +196,7 @@ export function encodeLine(p: Point): string | undefined {
   for (const k of sortedKeys(p.tags)) {
     const v = p.tags[k];
     if (k === '' || v === undefined || v === '') continue;
-    parts.push(',', escapeKey(safeKey(k)), '=', escapeKey(v));
+    parts.push(',', escapeKey(safeKey(k)), '=', escapeTagValue(v));
   }
   let sep = ' ';
   let any = false;
@@ -165,7 +204,7 @@ export function encodeLine(p: Point): string | undefined {
     if (k === '') continue;
     const encoded = encodeFieldValue(p.fields[k]!);
     if (encoded === undefined) continue;
-    parts.push(sep, escapeKey(safeKey(k)), '=', encoded);
+    parts.push(sep, escapeFieldKey(safeKey(k)), '=', encoded);
     sep = ',';
     any = true;
   }

@@ -35,9 +35,11 @@ import {
   arrayFieldText,
   bytesFieldText,
   encodeFieldValue,
+  escapeFieldKey,
   escapeKey,
   escapeMeasurement,
   escapeStringContent,
+  escapeTagValue,
   type FieldScalar,
   safeKey,
 } from './encode.ts';
@@ -46,7 +48,8 @@ import type { EncodedPoint, SchemaPlan, UnencodableEntry } from './points.ts';
 
 /**
  * The names a line's point has, as the catalog records them: tag keys with a non-empty value
- * and field keys, after the `time` → `time_` rename. Valid until the next `encode`.
+ * and field keys, as `safeKey` names them (`time` → `time_`, guarded backslashes). Valid until the
+ * next `encode`.
  */
 export interface PointShape {
   measurement: string;
@@ -85,12 +88,14 @@ const MAX_LABEL_SETS = 5_000;
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 
 class KeyInfo {
-  /** `escapeKey(safeKey(raw))` after a space / a comma, with its `=`: the field separators. */
+  /** `escapeFieldKey(safeKey(raw))` after a space / a comma, with its `=`: the field separators. */
   readonly spaceEq: string;
   readonly commaEq: string;
   /** The same with the opening quote of a string value: one rope node less per string. */
   readonly spaceEqQuote: string;
   readonly commaEqQuote: string;
+  /** `,escapeKey(safeKey(raw))=`: the key as a tag (a field key also escapes `"`). */
+  readonly tagCommaEq: string;
   /** The name InfluxDB stores (`time` → `time_`), as the catalog records it. */
   readonly stored: string;
   /** A name `Object.prototype` has: plain-object maps treat such a key specially. */
@@ -109,9 +114,11 @@ class KeyInfo {
 
   constructor(readonly raw: string) {
     this.stored = safeKey(raw);
-    const escaped = escapeKey(this.stored);
+    const escaped = escapeFieldKey(this.stored);
     this.spaceEq = ` ${escaped}=`;
     this.commaEq = `,${escaped}=`;
+    const tagEscaped = escapeKey(this.stored);
+    this.tagCommaEq = tagEscaped === escaped ? this.commaEq : `,${tagEscaped}=`;
     this.spaceEqQuote = ` ${escaped}="`;
     this.commaEqQuote = `,${escaped}="`;
     this.inherited = raw in Object.prototype;
@@ -282,7 +289,7 @@ export function createLineEncoder(
     for (let i = 0; i < lp.keys.length; i++) {
       const info = lp.keys[i]!;
       const v = lp.values[i]!;
-      const text = info.raw === '' || v === '' ? '' : `${info.commaEq}${escapeKey(v)}`;
+      const text = info.raw === '' || v === '' ? '' : `${info.tagCommaEq}${escapeTagValue(v)}`;
       order.push({ raw: info.raw, text, candidate: -1 });
       if (v !== '') lp.tagNames.push(info.stored);
     }
@@ -459,7 +466,7 @@ export function createLineEncoder(
       }
       const v = promoted[c];
       if (v === undefined || v === '') continue;
-      text += lp.candidates[c]!.commaEq + escapeKey(String(v));
+      text += lp.candidates[c]!.tagCommaEq + escapeTagValue(String(v));
     }
     lp.headMeasurement = measurement;
     for (let i = 0; i < n; i++) lp.headValues[i] = promoted[i];

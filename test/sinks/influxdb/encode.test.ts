@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   encodeLine,
+  escapeFieldKey,
   escapeKey,
   escapeMeasurement,
   escapeStringField,
+  escapeTagValue,
   type FieldScalar,
   fieldType,
   flattenFields,
   type Point,
+  safeKey,
 } from '../../../src/sinks/influxdb/encode.ts';
 import { freshDatabase, influxql, influxUrl } from '../../helpers/influxdb.ts';
 
@@ -64,10 +67,72 @@ const CASES: Case[] = [
     stored: { measurement: 'esc_bs', tags: { path: 'C:\\dir\\x' }, fields: { v: 1 } },
   },
   {
-    name: 'trailing backslash in a tag value becomes /',
+    name: 'trailing backslash in a tag value gets a / after it',
     point: { measurement: 'esc_bs_end', tags: { path: 'C:\\dir\\' }, fields: { v: 1 } },
-    line: 'esc_bs_end,path=C:\\dir/ v=1',
-    stored: { measurement: 'esc_bs_end', tags: { path: 'C:\\dir/' }, fields: { v: 1 } },
+    line: 'esc_bs_end,path=C:\\dir\\/ v=1',
+    stored: { measurement: 'esc_bs_end', tags: { path: 'C:\\dir\\/' }, fields: { v: 1 } },
+  },
+  {
+    name: 'a tag value ending in backslash and slash keeps them apart from one ending in backslash',
+    point: { measurement: 'esc_bs_end2', tags: { path: 'x\\/', two: 'y\\\\' }, fields: { v: 1 } },
+    line: 'esc_bs_end2,path=x\\//,two=y\\\\/ v=1',
+    stored: {
+      measurement: 'esc_bs_end2',
+      tags: { path: 'x\\//', two: 'y\\\\/' },
+      fields: { v: 1 },
+    },
+  },
+  {
+    name: 'backslash before space, comma, = or " in a tag value or key is kept; one ending a key gets a /',
+    point: {
+      measurement: 'esc_bs_tags',
+      tags: { t: 'v\\ y\\,z\\=w\\"q', 'k\\ x': '1', 'p\\': '2', 'q\\"': '3' },
+      fields: { v: 1 },
+    },
+    line: 'esc_bs_tags,k\\/\\ x=1,p\\/=2,q\\"=3,t=v\\\\ y\\\\,z\\\\=w\\"q v=1',
+    stored: {
+      measurement: 'esc_bs_tags',
+      tags: { t: 'v\\ y\\,z\\=w\\"q', 'k\\/ x': '1', 'p\\/': '2', 'q\\"': '3' },
+      fields: { v: 1 },
+    },
+  },
+  {
+    name: 'backslash before space, comma, = or " in a measurement gets a / after it',
+    point: { measurement: 'C:\\ x\\,y\\=z\\"q', tags: {}, fields: { v: 1 } },
+    line: 'C:\\/\\ x\\/\\,y\\/=z\\/"q v=1',
+    stored: { measurement: 'C:\\/ x\\/,y\\/=z\\/"q', tags: {}, fields: { v: 1 } },
+  },
+  {
+    name: 'measurement ending in a backslash (also before tags) gets a / after it',
+    point: { measurement: 'esc_m\\', tags: { t: 'x' }, fields: { v: 1 } },
+    line: 'esc_m\\/,t=x v=1',
+    stored: { measurement: 'esc_m\\/', tags: { t: 'x' }, fields: { v: 1 } },
+  },
+  {
+    name: 'backslash elsewhere in a measurement is kept',
+    point: { measurement: 'esc\\m\\\\n\\/', tags: {}, fields: { v: 1 } },
+    line: 'esc\\m\\\\n\\// v=1',
+    stored: { measurement: 'esc\\m\\\\n\\//', tags: {}, fields: { v: 1 } },
+  },
+  {
+    name: 'backslash before space, comma or = in a field key, or ending it, gets a / after it',
+    point: {
+      measurement: 'esc_bs_fk',
+      tags: {},
+      fields: { 'a\\ b': 1, 'c\\,d': 2, 'e\\=f': 3, 'g\\': 4, 'h\\\\ i': 5, 'j\\k': 6 },
+    },
+    line: 'esc_bs_fk a\\/\\ b=1,c\\/\\,d=2,e\\/\\=f=3,g\\/=4,h\\\\/\\ i=5,j\\k=6',
+    stored: {
+      measurement: 'esc_bs_fk',
+      tags: {},
+      fields: { 'a\\/ b': 1, 'c\\/,d': 2, 'e\\/=f': 3, 'g\\/': 4, 'h\\\\/ i': 5, 'j\\k': 6 },
+    },
+  },
+  {
+    name: 'quote in a field key, with or without a backslash before it',
+    point: { measurement: 'esc_q_fk', tags: {}, fields: { 'q"x': 1, 'r\\"y': 2, 's\\/ t': 3 } },
+    line: 'esc_q_fk q\\"x=1,r\\\\"y=2,s\\//\\ t=3',
+    stored: { measurement: 'esc_q_fk', tags: {}, fields: { 'q"x': 1, 'r\\"y': 2, 's\\// t': 3 } },
   },
   {
     name: 'backslash before an escaped comma survives',
@@ -131,7 +196,12 @@ describe('line-protocol encoder', () => {
   it('escapes each part with its own rule', () => {
     expect(escapeMeasurement('a,b c=d')).toBe('a\\,b\\ c=d');
     expect(escapeKey('a,b c=d')).toBe('a\\,b\\ c\\=d');
-    expect(escapeKey('end\\')).toBe('end/');
+    expect(escapeKey('a"b')).toBe('a"b');
+    expect(escapeFieldKey('a"b')).toBe('a\\"b');
+    expect(escapeTagValue('end\\')).toBe('end\\/');
+    expect(safeKey('end\\')).toBe('end\\/');
+    expect(safeKey('a\\ b\\/,c')).toBe('a\\/ b\\//,c');
+    expect(safeKey('time')).toBe('time_');
     expect(escapeStringField('a"b\\c')).toBe('"a\\"b\\\\c"');
   });
 

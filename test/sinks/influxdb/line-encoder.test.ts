@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Entry, Labels, RecordMap, RecordValue } from '../../../src/core/entry.ts';
-import { safeKey } from '../../../src/sinks/influxdb/encode.ts';
 import { createLineEncoder, type LineEncoder } from '../../../src/sinks/influxdb/line-encoder.ts';
 import {
   compileSchema,
@@ -10,7 +9,7 @@ import {
   toLines,
   toPoint,
 } from '../../../src/sinks/influxdb/points.ts';
-import { referenceLine, referenceToPoint } from './reference-encoder.ts';
+import { referenceLine, referenceToPoint, safeKey } from './reference-encoder.ts';
 
 // Keys chosen to collide: with labels and tag_keys (clashes, `_field` names), with each other
 // once flattened (`a.b` vs a: {b}), with the `time` rename, with escaping, and with what plain
@@ -40,6 +39,10 @@ const NAMED_KEY = fc.constantFrom(
   'n\nr\r',
   'end\\',
   '#m',
+  'a\\ b',
+  'q\\"x',
+  'x\\/,y',
+  'end\\/',
 );
 const KEY = fc.oneof(
   { arbitrary: NAMED_KEY, weight: 30 },
@@ -47,6 +50,7 @@ const KEY = fc.oneof(
 );
 const TEXT = fc.oneof(
   fc.constantFrom('', 'info', 'GET', 'a b', 'x,y=z', 'say "hi" \\ end\\', 'l1\nl2\r', 'end\\', '#'),
+  fc.constantFrom('C:\\dir\\', 'x\\/', 'v\\ y', 'q\\"'),
   fc.string({ maxLength: 12 }),
 );
 const SCALAR: fc.Arbitrary<RecordValue> = fc.oneof(
@@ -85,6 +89,8 @@ const ENTRIES = fc
           '',
           'cpu load,x',
           '#c',
+          'disk\\ c\\"',
+          'm\\',
           'fleet_rollup',
           'fleet_members',
           'fleet_events',

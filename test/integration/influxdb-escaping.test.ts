@@ -1,0 +1,144 @@
+/**
+ * Names with backslashes, through the real writer into a real InfluxDB 1.6.7: every
+ * acknowledged record must arrive, queryable, under the documented name
+ * (docs/INFLUXDB-SCHEMA.md), and none may be dead-lettered for its names.
+ * Both encoder paths are driven: log records (the one-pass line encoder) and line-protocol
+ * points with their own tags (the map-based `toPoint`).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Entry } from '../../src/core/entry.ts';
+import { createInfluxWriter, type InfluxWriter } from '../../src/sinks/influxdb/writer.ts';
+import type { Store } from '../../src/store/sqlite.ts';
+import { metricValue, testDeps } from '../helpers/deps.ts';
+import { freshDatabase, influxql, influxUrl } from '../helpers/influxdb.ts';
+import {
+  LABELS,
+  SCHEMA,
+  spooledBatch,
+  tempStore,
+  writerConfig,
+} from '../sinks/influxdb/writer-fixture.ts';
+
+const T = 1_700_000_000;
+
+describe('InfluxDB names that 1.x cannot take as they are', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  const writers: InfluxWriter[] = [];
+
+  beforeEach(async () => {
+    ({ store, cleanup } = await tempStore());
+  });
+  afterEach(async () => {
+    for (const w of writers.splice(0)) await w.stop();
+    await cleanup();
+  });
+
+  const start = async (database: string, deps = testDeps()) => {
+    const w = createInfluxWriter(writerConfig({ url: influxUrl(), database }), SCHEMA, deps, {
+      store,
+    });
+    writers.push(w);
+    await w.start();
+    return w;
+  };
+
+  /** Every point of the database: measurement, its non-empty tags and non-null fields. */
+  const stored = async (db: string) => {
+    const [series = []] = await influxql('SELECT * FROM /.*/ GROUP BY *', { db, epoch: 'ns' });
+    return series.flatMap((s) =>
+      s.values.map((v) => ({
+        measurement: s.name,
+        tags: Object.fromEntries(Object.entries(s.tags ?? {}).filter(([, tv]) => tv !== '')),
+        fields: Object.fromEntries(
+          s.columns.map((c, i) => [c, v[i]]).filter(([c, fv]) => c !== 'time' && fv !== null),
+        ),
+      })),
+    );
+  };
+
+  it('writes every name with a backslash, none dead-lettered, under its documented name', async () => {
+    const db = await freshDatabase('escaping');
+    const deps = testDeps();
+    const w = await start(db, deps);
+    const entries: Entry[] = [
+      // Log records: field keys 1.x refuses (400) and a tag_keys value ending in a backslash.
+      {
+        tag: 'esc.fields',
+        sec: T,
+        nsec: 0,
+        record: {
+          'C:\\ x': 1,
+          'a\\,b': 2,
+          'a\\=b': 3,
+          'end\\': 4,
+          'q\\"x': 5,
+          'two\\\\ x': 6,
+          'in\\side': 7,
+          level: 'warn\\',
+        },
+        labels: LABELS,
+      },
+      // Measurements 1.x acknowledges but cannot query, or refuses.
+      { tag: 'disk C:\\ x', sec: T, nsec: 0, record: { v: 1 }, labels: LABELS },
+      { tag: 'm\\,n', sec: T, nsec: 0, record: { v: 2 }, labels: LABELS },
+      { tag: 'm\\=n', sec: T, nsec: 0, record: { v: 3 }, labels: LABELS },
+      { tag: 'm\\"n', sec: T, nsec: 0, record: { v: 4 }, labels: LABELS },
+      { tag: 'm\\', sec: T, nsec: 0, record: { v: 5 }, labels: LABELS },
+      // Label tags (relabel extras) with backslashes in keys and values.
+      {
+        tag: 'esc.labels',
+        sec: T,
+        nsec: 0,
+        record: { v: 6 },
+        labels: { ...LABELS, 'k\\ x': 'v\\ y', 'dir\\': 'C:\\dir\\' },
+      },
+      // A line-protocol point (its own tags): the map-based path.
+      {
+        tag: 'esc.lp\\',
+        sec: T,
+        nsec: 0,
+        record: { 'f\\ k': 1n, 'g\\': 'x' },
+        tags: { 'tk\\,': 'tv\\' },
+      },
+    ];
+    await w.deliver([spooledBatch(entries, 1, 0)]);
+    expect(w.deadLetters()).toEqual([]);
+    expect(await metricValue(deps, 'fleetline_influxdb_dead_letters_total')).toBe(0);
+    const labels = { role: 'web', version: '1.4.2', slot: '0' };
+    expect((await stored(db)).sort((a, b) => (a.measurement < b.measurement ? -1 : 1))).toEqual([
+      { measurement: 'disk C:\\/ x', tags: labels, fields: { v: 1 } },
+      {
+        measurement: 'esc.fields',
+        tags: { ...labels, level: 'warn\\/' },
+        fields: {
+          'C:\\/ x': 1,
+          'a\\/,b': 2,
+          'a\\/=b': 3,
+          'end\\/': 4,
+          'q\\"x': 5,
+          'two\\\\/ x': 6,
+          'in\\side': 7,
+        },
+      },
+      {
+        measurement: 'esc.labels',
+        tags: { ...labels, 'k\\/ x': 'v\\ y', 'dir\\/': 'C:\\dir\\/' },
+        fields: { v: 6 },
+      },
+      {
+        measurement: 'esc.lp\\/',
+        tags: { 'tk\\/,': 'tv\\/' },
+        fields: { 'f\\/ k': 1, 'g\\/': 'x' },
+      },
+      { measurement: 'm\\/', tags: labels, fields: { v: 5 } },
+      { measurement: 'm\\/"n', tags: labels, fields: { v: 4 } },
+      { measurement: 'm\\/,n', tags: labels, fields: { v: 2 } },
+      { measurement: 'm\\/=n', tags: labels, fields: { v: 3 } },
+    ]);
+    // The catalog records the field and tag names as stored.
+    const fields = w.catalog().find((m) => m.name === 'esc.fields')?.fields ?? {};
+    expect(Object.keys(fields)).toContain('C:\\/ x');
+    expect(Object.keys(fields)).toContain('end\\/');
+  });
+});
