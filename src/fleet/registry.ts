@@ -25,6 +25,13 @@
  * silence (reported as the `records` source), so a record dated after it refutes it: the
  * lookup that resolves such a record brings the instance back (a new span, a `launch` event
  * saying it returned, its own slot when still free). Any other end stays for records.
+ *
+ * EC2's DescribeInstances lags behind pushed events: the listing after an EventBridge / Auto
+ * Scaling termination may still show the instance pending/running. For
+ * `registry.termination_grace` after a pushed end, an EC2 report of the instance as live does
+ * not bring it back (counted in `fleetline_fleet_stale_live_reports_total`) unless it carries
+ * a LaunchTime after that end (a stopped instance started again); after the grace, a listing
+ * that still shows it wins (the pushed event was wrong).
  */
 
 import { parseDuration } from '../config/duration.ts';
@@ -184,10 +191,20 @@ const MIGRATIONS = [
    CREATE TABLE registry_tracker (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);`,
   `CREATE TABLE registry_ended_unknown (instance_id TEXT PRIMARY KEY, ended_at INTEGER NOT NULL);`,
   `ALTER TABLE registry_instances ADD COLUMN ended_by TEXT;`,
+  `ALTER TABLE registry_ended_unknown ADD COLUMN source TEXT;`,
 ];
 
 /** The idle sweep reports the instances it ends as silent in their records. */
 const IDLE: ObservationSource = 'records';
+
+/** Sources that push an end as it happens (see termination_grace in the file comment). */
+const PUSHED: ReadonlySet<ObservationSource> = new Set(['eventbridge', 'autoscaling']);
+
+/** When, and by whose report, an instance no source had registered yet ended. */
+interface EndedUnknown {
+  at: number;
+  source?: ObservationSource;
+}
 
 const AUTHORITATIVE: ReadonlySet<ObservationSource> = new Set([
   'ec2',
@@ -204,6 +221,7 @@ export function createFleetRegistry(
   const { store, events: eventStore } = opts;
   const settings: TrackerSettings = { replaceWindowMs: parseDuration(config.replace_window) };
   const idleMs = parseDuration(opts.lifecycle?.idle_terminate ?? '0s');
+  const graceMs = parseDuration(config.termination_grace);
   const historyMs = opts.historyMs ?? DEFAULT_HISTORY_MS;
   const extras = config.extra_labels;
   store.migrate('registry', MIGRATIONS);
@@ -219,6 +237,12 @@ export function createFleetRegistry(
     'fleetline_fleet_events_total',
     'lifecycle events emitted by the tracker',
     ['kind'],
+  );
+  const staleLive = counter(
+    deps.metrics,
+    'fleetline_fleet_stale_live_reports_total',
+    'reports of an instance as live, ignored: a pushed termination is newer (termination_grace)',
+    ['source'],
   );
   const futureRecords = counter(
     deps.metrics,
@@ -236,7 +260,7 @@ export function createFleetRegistry(
    * out of order, and a launch reported after its own termination must not leave the instance
    * live forever. Bounded (oldest forgotten first); mirrored in SQLite like the rest.
    */
-  const endedUnknown = new Map<string, number>();
+  const endedUnknown = new Map<string, EndedUnknown>();
   const ENDED_UNKNOWN_MAX = 10_000;
   let slots = createSlotTable();
   const listeners = new Set<() => void>();
@@ -407,8 +431,10 @@ export function createFleetRegistry(
   interface Pass {
     events: LifecycleEvent[];
     dirty: Set<InstanceRecord>;
-    /** endedUnknown entries this pass set (a time) or removed (undefined). */
-    ended: Map<string, number | undefined>;
+    /** endedUnknown entries this pass set or removed (undefined). */
+    ended: Map<string, EndedUnknown | undefined>;
+    /** Instances reported live that a newer pushed end outweighs (logged once per pass). */
+    stale: string[];
     changed: boolean;
   }
 
@@ -480,6 +506,23 @@ export function createFleetRegistry(
     });
   };
 
+  /**
+   * Whether an EC2 listing that shows `rec` live lags behind the pushed end at `end`: within
+   * the grace, and not started again since (a LaunchTime after the end would say so).
+   */
+  const staleListing = (
+    rec: InstanceRecord,
+    end: number,
+    input: InstanceFacts,
+    at: number,
+    source: ObservationSource,
+  ): boolean =>
+    source === 'ec2' &&
+    rec.endedBy !== undefined &&
+    PUSHED.has(rec.endedBy) &&
+    at - end < graceMs &&
+    !(input.launchedAt !== undefined && input.launchedAt > end);
+
   const upsert = (
     pass: Pass,
     input: InstanceFacts,
@@ -525,16 +568,17 @@ export function createFleetRegistry(
       openSpan(rec, from, role, v, slot);
       pass.dirty.add(rec);
       track(pass, { kind: 'launch', at: from, instanceId: id, role, version: v, slot });
-      const endedAt = endedUnknown.get(id);
-      if (endedAt !== undefined) {
+      const ended = endedUnknown.get(id);
+      if (ended !== undefined) {
         endedUnknown.delete(id);
         pass.ended.set(id, undefined);
       }
       if (terminatedAt !== undefined) terminate(pass, rec, terminatedAt, source);
-      else if (endedAt !== undefined && from <= endedAt) {
-        terminate(pass, rec, endedAt, undefined);
-        // As for a known instance: a report made after the end brings it back.
-        if (!seenOnly && at > endedAt) upsert(pass, input, launchedAt, at, source, seenOnly);
+      else if (ended !== undefined && from <= ended.at) {
+        terminate(pass, rec, ended.at, ended.source);
+        // As for a known instance: a report made after the end brings it back (unless it is
+        // a lagging listing, see below).
+        if (!seenOnly && at > ended.at) upsert(pass, input, launchedAt, at, source, seenOnly);
       }
       return;
     }
@@ -545,6 +589,11 @@ export function createFleetRegistry(
       // records bring it back only from the idle sweep's end, a guess their silence made.
       if (input.terminatedAt !== undefined || at <= rec.terminatedAt) return;
       if (seenOnly && rec.endedBy !== IDLE) return;
+      if (staleListing(rec, rec.terminatedAt, input, at, source)) {
+        staleLive.inc({ source });
+        pass.stale.push(id);
+        return;
+      }
       const last = current(rec);
       rec.terminatedAt = undefined;
       rec.endedBy = undefined;
@@ -660,9 +709,10 @@ export function createFleetRegistry(
         if (rec) terminate(pass, rec, o.at, o.source, o.cause);
         else {
           roleless.delete(o.instanceId);
+          const ended: EndedUnknown = { at: o.at, source: o.source };
           endedUnknown.delete(o.instanceId);
-          endedUnknown.set(o.instanceId, o.at);
-          pass.ended.set(o.instanceId, o.at);
+          endedUnknown.set(o.instanceId, ended);
+          pass.ended.set(o.instanceId, ended);
           if (endedUnknown.size > ENDED_UNKNOWN_MAX) {
             const oldest = endedUnknown.keys().next().value!;
             endedUnknown.delete(oldest);
@@ -705,8 +755,9 @@ export function createFleetRegistry(
     ),
     deleteSpans: db.prepare('DELETE FROM registry_spans WHERE instance_id = ?'),
     setEnded: db.prepare(
-      `INSERT INTO registry_ended_unknown (instance_id, ended_at) VALUES (?, ?)
-       ON CONFLICT (instance_id) DO UPDATE SET ended_at = excluded.ended_at`,
+      `INSERT INTO registry_ended_unknown (instance_id, ended_at, source) VALUES (?, ?, ?)
+       ON CONFLICT (instance_id) DO UPDATE SET ended_at = excluded.ended_at,
+         source = excluded.source`,
     ),
     clearEnded: db.prepare('DELETE FROM registry_ended_unknown WHERE instance_id = ?'),
     insertSpan: db.prepare(
@@ -724,7 +775,7 @@ export function createFleetRegistry(
     dirty: Set<InstanceRecord>,
     events: LifecycleEvent[],
     trackerChanged: boolean,
-    ended: Map<string, number | undefined>,
+    ended: Map<string, EndedUnknown | undefined>,
   ): LifecycleEvent[] => {
     const db = store.db;
     stmts ??= prepare(db);
@@ -755,10 +806,10 @@ export function createFleetRegistry(
             s.slot,
           );
       }
-      for (const [id, at] of ended) {
+      for (const [id, e] of ended) {
         // Deleted first so that the table's rowid order stays the age order load() relies on.
         clearEnded.run(id);
-        if (at !== undefined) setEnded.run(id, at);
+        if (e !== undefined) setEnded.run(id, e.at, e.source ?? null);
       }
       if (trackerChanged) saveTracker.run(JSON.stringify(tracker));
       fresh = eventStore.append(events);
@@ -820,9 +871,13 @@ export function createFleetRegistry(
       | undefined;
     tracker = saved ? (JSON.parse(saved.state) as TrackerState) : emptyTrackerState();
     const ended = db
-      .prepare('SELECT instance_id, ended_at FROM registry_ended_unknown ORDER BY rowid')
-      .all() as { instance_id: string; ended_at: number }[];
-    for (const row of ended) endedUnknown.set(row.instance_id, row.ended_at);
+      .prepare('SELECT instance_id, ended_at, source FROM registry_ended_unknown ORDER BY rowid')
+      .all() as { instance_id: string; ended_at: number; source: ObservationSource | null }[];
+    for (const row of ended)
+      endedUnknown.set(row.instance_id, {
+        at: row.ended_at,
+        ...(row.source !== null ? { source: row.source } : {}),
+      });
   };
 
   /**
@@ -921,7 +976,13 @@ export function createFleetRegistry(
       queued.push(...observations);
       return;
     }
-    const pass: Pass = { events: [], dirty: new Set(), ended: new Map(), changed: false };
+    const pass: Pass = {
+      events: [],
+      dirty: new Set(),
+      ended: new Map(),
+      stale: [],
+      changed: false,
+    };
     // Ends of live instances go first, whatever order the source reported them in: EC2 reports
     // a replacement it made between two refreshes as the successor's `running`, then the
     // predecessor's `terminated` (or its absence from the snapshot); launched first, the
@@ -938,6 +999,15 @@ export function createFleetRegistry(
       } else if (o.kind === 'snapshot') removeUnlisted(pass, o);
     }
     for (const o of observations) if (!early.has(o)) apply(pass, o);
+    if (pass.stale.length > 0)
+      deps.log.info(
+        {
+          event: 'fleet_stale_live_report',
+          count: pass.stale.length,
+          instances: [...new Set(pass.stale)].slice(0, 10),
+        },
+        'EC2 still lists instances EventBridge/Auto Scaling reported terminated; kept terminated',
+      );
     if (pass.ended.size > 0 && pass.dirty.size === 0 && !pass.changed) {
       persistOrReload(() => persist(pass.dirty, [], false, pass.ended));
       return;

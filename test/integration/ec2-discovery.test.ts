@@ -168,6 +168,7 @@ describe('ec2 discovery (real SDK against a local EC2 Query API endpoint)', () =
         Env: 'prod',
         launch_time: String(Date.parse('2026-11-27T10:00:00.000Z')),
       },
+      launchedAt: Date.parse('2026-11-27T10:00:00.000Z'),
     };
     const webFacts2 = {
       instanceId: 'i-0web2',
@@ -182,6 +183,7 @@ describe('ec2 discovery (real SDK against a local EC2 Query API endpoint)', () =
         Env: 'prod',
         launch_time: String(Date.parse('2026-11-27T10:05:00.000Z')),
       },
+      launchedAt: Date.parse('2026-11-27T10:05:00.000Z'),
     };
     const apiFacts = {
       instanceId: 'i-0api1',
@@ -197,6 +199,7 @@ describe('ec2 discovery (real SDK against a local EC2 Query API endpoint)', () =
         'aws:autoscaling:groupName': 'api-v123',
         launch_time: String(Date.parse('2026-11-27T11:59:30.000Z')),
       },
+      launchedAt: Date.parse('2026-11-27T11:59:30.000Z'),
     };
     expect(first).toEqual([
       {

@@ -24,6 +24,10 @@ export const RegistrySection = Section(
       'records whose instance is not (yet) known',
     ),
     replace_window: Span('15m', 'a launch this soon after a terminate in a role is a replace'),
+    termination_grace: Span(
+      '5m',
+      'how long an EventBridge/Auto Scaling termination outweighs an EC2 listing that still shows the instance live (DescribeInstances lags)',
+    ),
     static: Type.Optional(
       Type.Object(
         {

@@ -94,6 +94,8 @@ export function factsOf(
     ...optional('ami', nonEmpty(instance.ImageId)),
     ...optional('privateIp', nonEmpty(instance.PrivateIpAddress)),
     ...optional('privateDns', nonEmpty(instance.PrivateDnsName)),
+    // The registry compares it with a pushed end: a LaunchTime after it means started again.
+    ...(launched !== undefined && Number.isFinite(launched) ? { launchedAt: launched } : {}),
     attributes,
   };
 }
