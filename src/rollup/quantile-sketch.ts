@@ -93,6 +93,12 @@ export class QuantileSketch {
   folded = 0;
   /** The lowest bucket key held, when known (kept up to date once the sketch is at the bound). */
   private floor: number | undefined;
+  /**
+   * Both maps' indexes ascending, until a bucket is created or removed (counts may change
+   * meanwhile). The rollup answers three quantiles per field per interval; a decoded sketch
+   * gets these from the stored order, so answering them sorts nothing.
+   */
+  private sorted: { positive: Int32Array; negative: Int32Array } | undefined;
 
   /** Adds one value. Non-finite values are ignored (they have no place in a latency). */
   add(value: number): void {
@@ -127,7 +133,10 @@ export class QuantileSketch {
     for (const [i, c] of other.negative) bump(this.negative, i, c);
     this.folded += other.folded;
     if (this.buckets() > MAX_BUCKETS) this.foldLowest();
-    else if (this.buckets() !== before) this.floor = undefined;
+    else if (this.buckets() !== before) {
+      this.floor = undefined;
+      this.sorted = undefined;
+    }
     return this;
   }
 
@@ -142,6 +151,7 @@ export class QuantileSketch {
 
   /** A bucket was just created for `key`; fold one bucket if that broke the bound. */
   private grew(key: number): void {
+    this.sorted = undefined;
     if (this.buckets() <= MAX_BUCKETS) {
       if (this.floor !== undefined && key < this.floor) this.floor = key;
       return;
@@ -209,6 +219,7 @@ export class QuantileSketch {
 
   /** Removes the bucket `key` and returns its count. */
   private take(key: number): number {
+    this.sorted = undefined;
     let c: number;
     if (key > 0) {
       c = this.positive.get(key - SIDE)!;
@@ -230,6 +241,14 @@ export class QuantileSketch {
     else this.zeroCount += count;
   }
 
+  private sortedIndexes(): { positive: Int32Array; negative: Int32Array } {
+    this.sorted ??= {
+      positive: sortedIndexes(this.positive),
+      negative: sortedIndexes(this.negative),
+    };
+    return this.sorted;
+  }
+
   mean(): number {
     return this.count === 0 ? Number.NaN : this.sum / this.count;
   }
@@ -243,7 +262,7 @@ export class QuantileSketch {
     let seen = 0;
     let estimate = Number.NaN;
     // Ascending value order: most negative first (largest |v| bucket), then 0, then positives.
-    const neg = sortedIndexes(this.negative);
+    const { positive, negative: neg } = this.sortedIndexes();
     for (let k = neg.length - 1; k >= 0; k--) {
       const i = neg[k]!;
       seen += this.negative.get(i)!;
@@ -257,7 +276,7 @@ export class QuantileSketch {
       if (seen > rank) estimate = 0;
     }
     if (Number.isNaN(estimate)) {
-      for (const i of sortedIndexes(this.positive)) {
+      for (const i of positive) {
         seen += this.positive.get(i)!;
         if (seen > rank) {
           estimate = bucketValue(i);
@@ -295,8 +314,11 @@ export class QuantileSketch {
     s.max = r.f64();
     s.zeroCount = r.varint();
     let binned = s.zeroCount;
-    binned += readBins(r, s.positive);
-    binned += readBins(r, s.negative);
+    const positive = new Int32Array(r.binCount());
+    binned += readBins(r, positive, s.positive);
+    const negative = new Int32Array(r.binCount());
+    binned += readBins(r, negative, s.negative);
+    s.sorted = { positive, negative };
     if (!r.done()) throw new SketchDecodeError('trailing bytes after quantile sketch');
     if (binned !== s.count)
       throw new SketchDecodeError(
@@ -345,16 +367,21 @@ function writeBins(out: ByteWriter, bins: Map<number, number>): void {
   }
 }
 
-function readBins(r: ByteReader, bins: Map<number, number>): number {
-  const n = r.varint();
+/** Reads `sorted.length` bins (the count was read by the caller) into `sorted` and `bins`. */
+function readBins(r: ByteReader, sorted: Int32Array, bins: Map<number, number>): number {
   let index = 0;
   let total = 0;
-  for (let k = 0; k < n; k++) {
-    index += unzigzag(r.varint());
+  for (let k = 0; k < sorted.length; k++) {
+    const delta = unzigzag(r.varint());
+    // writeBins() writes each index once, ascending; the cached order relies on it.
+    if (k > 0 && delta <= 0)
+      throw new SketchDecodeError('quantile sketch bucket indexes are not ascending');
+    index += delta;
     // No value has a bucket outside these; folding walks only this range.
     if (index < MIN_INDEX || index > MAX_INDEX)
       throw new SketchDecodeError(`quantile sketch bucket index ${index} out of range`);
     const c = r.varint();
+    sorted[k] = index;
     bins.set(index, c);
     total += c;
   }
@@ -437,6 +464,13 @@ class ByteReader {
       scale *= 0x80;
     }
     throw new SketchDecodeError('varint too long in quantile sketch');
+  }
+  /** A bin count, checked against the bytes left (a bin takes at least two). */
+  binCount(): number {
+    const n = this.varint();
+    if (n > (this.buf.length - this.pos) / 2)
+      throw new SketchDecodeError('truncated quantile sketch');
+    return n;
   }
   done(): boolean {
     return this.pos === this.buf.length;

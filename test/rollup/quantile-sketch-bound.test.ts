@@ -281,4 +281,55 @@ describe('quantile sketch › bucket bound', () => {
     expect(bucketsOf(s)).toBe(MAX_BUCKETS);
     expect(s.quantile(0.99)).toBe(V1_WIDE_SKETCH_ANSWERS.p99);
   });
+
+  it('answers from the current buckets when values arrive between quantile calls and after decode', () => {
+    fc.assert(
+      fc.property(fc.array(hostileSets, { minLength: 2, maxLength: 4 }), (chunks) => {
+        // One sketch asked after every chunk (its cached bucket order must follow the adds and
+        // folds), one decoded and added to, one built at once: all answer the same.
+        const live = new QuantileSketch();
+        let stored = new QuantileSketch();
+        const seen: number[] = [];
+        for (const chunk of chunks) {
+          for (const v of chunk) live.add(v);
+          stored = QuantileSketch.decode(stored.encode());
+          stored.quantile(0.5);
+          for (const v of chunk) stored.add(v);
+          seen.push(...chunk);
+          const fresh = sketchOf(seen);
+          for (const q of QS) {
+            expect(live.quantile(q)).toBe(fresh.quantile(q));
+            expect(stored.quantile(q)).toBe(fresh.quantile(q));
+          }
+        }
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it('rejects stored bins it could not have written: unordered, out of range, too many', () => {
+    // Format 1 by hand: version, count 2, sum, min, max, zeroCount 0, positive bins, negative bins.
+    const head = (count: number) => {
+      const b = Buffer.alloc(1 + 1 + 24 + 1);
+      b[0] = 1;
+      b[1] = count;
+      return b;
+    };
+    const bins = (...bytes: number[]) => Buffer.from(bytes);
+    const zz = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
+    // Indexes 10 then 10 − 3: not ascending.
+    expect(() =>
+      QuantileSketch.decode(Buffer.concat([head(2), bins(2, zz(10), 1, zz(-3), 1, 0)])),
+    ).toThrow(/not ascending/);
+    // Index 40,000: past Number.MAX_VALUE's bucket.
+    expect(() =>
+      QuantileSketch.decode(
+        Buffer.concat([head(1), bins(1, 0x80, 0xf1, 0x04, 1, 0)]), // zigzag(40000) = 80000
+      ),
+    ).toThrow(/out of range/);
+    // A bin count far beyond the bytes left (would allocate 2^28 slots).
+    expect(() =>
+      QuantileSketch.decode(Buffer.concat([head(1), bins(0x80, 0x80, 0x80, 0x80, 0x01, 2, 1, 0)])),
+    ).toThrow(/truncated/);
+  });
 });
