@@ -1,7 +1,7 @@
 /**
- * Names with backslashes, through the real writer into a real InfluxDB 1.6.7: every
- * acknowledged record must arrive, queryable, under the documented name
- * (docs/INFLUXDB-SCHEMA.md), and none may be dead-lettered for its names.
+ * Names with backslashes and unsigned integers beyond int64, through the real writer into a
+ * real InfluxDB 1.6.7: every acknowledged record must arrive, queryable, under the documented
+ * name (docs/INFLUXDB-SCHEMA.md), and none may be dead-lettered for its names or number range.
  * Both encoder paths are driven: log records (the one-pass line encoder) and line-protocol
  * points with their own tags (the map-based `toPoint`).
  */
@@ -21,7 +21,7 @@ import {
 
 const T = 1_700_000_000;
 
-describe('InfluxDB names that 1.x cannot take as they are', () => {
+describe('InfluxDB names and numbers that 1.x cannot take as they are', () => {
   let store: Store;
   let cleanup: () => Promise<void>;
   const writers: InfluxWriter[] = [];
@@ -140,5 +140,34 @@ describe('InfluxDB names that 1.x cannot take as they are', () => {
     const fields = w.catalog().find((m) => m.name === 'esc.fields')?.fields ?? {};
     expect(Object.keys(fields)).toContain('C:\\/ x');
     expect(Object.keys(fields)).toContain('end\\/');
+  });
+
+  it('writes uint64 values beyond int64 as wrapped integers: one field type, nothing dead-lettered', async () => {
+    const db = await freshDatabase('uint64');
+    const deps = testDeps();
+    const w = await start(db, deps);
+    // A uint64 id (msgpack uint64, line-protocol `u`) takes any value: about half lie beyond
+    // int64. Written in one shard with the small ones, they must keep the integer type.
+    const ids = [5n, 2n ** 64n - 1n, 2n ** 63n, 2n ** 63n - 1n, 2n ** 64n - 1000n];
+    const entries: Entry[] = ids.map((id, i) => ({
+      tag: 'u64',
+      sec: T,
+      nsec: i,
+      record: { id, msg: `m${i}` },
+      labels: LABELS,
+    }));
+    await w.deliver([spooledBatch(entries, 1, 0)]);
+    expect(w.deadLetters()).toEqual([]);
+    const [series = []] = await influxql('SELECT id, msg FROM u64', { db, epoch: 'ns' });
+    expect(series[0]?.values.map((v) => [v[2], v[1]])).toEqual([
+      ['m0', 5],
+      ['m1', -1],
+      ['m2', -(2 ** 63)],
+      ['m3', 2 ** 63],
+      ['m4', -1000],
+    ]);
+    const [keys = []] = await influxql('SHOW FIELD KEYS FROM u64', { db });
+    expect(keys[0]?.values).toContainEqual(['id', 'integer']);
+    expect(w.catalog().find((m) => m.name === 'u64')?.fields.id).toBe('integer');
   });
 });

@@ -28,8 +28,14 @@
  *   carries `1` and `1.5` for the same key, and InfluxDB fixes a field's type with its first
  *   write per shard, so "integral → integer" would dead-letter every later fractional value.
  *   Only a `bigint` (msgpack int64, or a producer that asks for it explicitly, e.g. rollup
- *   counts) becomes an integer (`42i`); outside int64 it falls back to a float. NaN/±Infinity
- *   have no line-protocol form and are skipped.
+ *   counts) becomes an integer (`42i`). NaN/±Infinity have no line-protocol form and are skipped.
+ * - Unsigned beyond int64 (line-protocol `u`, msgpack uint64 above 2^63 − 1): 1.x has no
+ *   unsigned type (it refuses `5u`) and refuses `i` beyond int64; a float would not do either,
+ *   since the field's other values are integers and a shard keeps a field's first type (the
+ *   line would be dead-lettered for a type conflict). So such a value is written as the int64
+ *   with the same 64 bits (`v − 2^64`: 2^64 − 1 → `-1i`, 2^63 → `-9223372036854775808i`):
+ *   lossless, one integer field, the unsigned value is `v + 2^64` for a negative `v`. A bigint
+ *   beyond both ranges (only a producer's own) falls back to a float.
  * - Booleans `true`/`false`; `Uint8Array` → base64 string; nested maps flattened as `a.b`;
  *   arrays → JSON string; `null` skipped.
  * - Names InfluxDB rejects or silently drops: a tag or field key `time` (1.x drops a `time`
@@ -55,6 +61,8 @@ export interface Point {
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+const TWO_64 = 2n ** 64n;
 
 /** The InfluxDB type a scalar is written as. */
 export function fieldType(v: FieldScalar): FieldType {
@@ -64,7 +72,7 @@ export function fieldType(v: FieldScalar): FieldType {
     case 'boolean':
       return 'boolean';
     case 'bigint':
-      return v >= INT64_MIN && v <= INT64_MAX ? 'integer' : 'float';
+      return v >= INT64_MIN && v <= UINT64_MAX ? 'integer' : 'float';
     default:
       return 'float';
   }
@@ -165,7 +173,8 @@ export function encodeFieldValue(v: FieldScalar): string | undefined {
     case 'boolean':
       return v ? 'true' : 'false';
     case 'bigint':
-      return v >= INT64_MIN && v <= INT64_MAX ? `${v}i` : String(Number(v));
+      if (v >= INT64_MIN && v <= INT64_MAX) return `${v}i`;
+      return v > INT64_MAX && v <= UINT64_MAX ? `${v - TWO_64}i` : String(Number(v));
     default:
       if (!Number.isFinite(v)) return undefined;
       // String(-0) is "0"; exponents like 1e+21 are valid line protocol.

@@ -181,6 +181,20 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "uint64 beyond int64 wraps to its two's-complement integer (1.x has no unsigned)",
+    point: {
+      measurement: 'u64',
+      tags: {},
+      fields: { small: 5n, max: 2n ** 64n - 1n, half: 2n ** 63n, beyond: 2n ** 64n },
+    },
+    line: 'u64 small=5i,max=-1i,half=-9223372036854775808i,beyond=18446744073709552000',
+    stored: {
+      measurement: 'u64',
+      tags: {},
+      fields: { beyond: 2 ** 64, half: -(2 ** 63), max: -1, small: 5 },
+    },
+  },
+  {
     name: 'tags sorted by key, empty values dropped, unicode kept',
     point: { measurement: 'sorted', tags: { z: 'ü x', a: '1', empty: '' }, fields: { v: 2 } },
     line: 'sorted,a=1,z=ü\\ x v=2',
@@ -220,12 +234,17 @@ describe('line-protocol encoder', () => {
     expect(encodeLine({ measurement: '', tags: {}, fields: { a: 1 }, timeNs: 1n })).toBe(undefined);
   });
 
-  it('writes bigints beyond int64 as floats and types them as float', () => {
-    const huge = 2n ** 64n;
-    expect(encodeLine({ measurement: 'm', tags: {}, fields: { u: huge }, timeNs: 1n })).toBe(
-      `m u=${Number(huge)} 1`,
-    );
-    expect(fieldType(huge)).toBe('float');
+  it('writes uint64 beyond int64 as its wrapped integer, bigints beyond uint64 as floats', () => {
+    const field = (u: bigint) =>
+      encodeLine({ measurement: 'm', tags: {}, fields: { u }, timeNs: 1n })?.slice(2, -2);
+    expect(field(2n ** 63n - 1n)).toBe('u=9223372036854775807i');
+    expect(field(2n ** 63n)).toBe('u=-9223372036854775808i');
+    expect(field(2n ** 64n - 2n)).toBe('u=-2i');
+    expect(field(-(2n ** 63n))).toBe('u=-9223372036854775808i');
+    expect(field(2n ** 64n)).toBe(`u=${Number(2n ** 64n)}`);
+    expect(field(-(2n ** 63n) - 1n)).toBe(`u=${Number(-(2n ** 63n) - 1n)}`);
+    expect(fieldType(2n ** 64n - 1n)).toBe('integer');
+    expect(fieldType(2n ** 64n)).toBe('float');
     expect(fieldType(5n)).toBe('integer');
     expect(fieldType(5)).toBe('float');
   });

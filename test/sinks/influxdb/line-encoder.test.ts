@@ -59,6 +59,7 @@ const SCALAR: fc.Arbitrary<RecordValue> = fc.oneof(
   fc.double(),
   fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0, 1e21, 0.25),
   fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+  fc.bigInt({ min: 2n ** 63n - 2n, max: 2n ** 64n + 1n }),
   fc.boolean(),
   fc.constant(null),
   fc.uint8Array({ maxLength: 6 }),

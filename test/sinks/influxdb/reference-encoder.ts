@@ -6,7 +6,8 @@
  *
  * Changed deliberately once since, with the rule itself (docs/INFLUXDB-SCHEMA.md): backslashes
  * 1.x cannot store get a `/` after them (`safeKey`, `escapeMeasurement`, `escapeTagValue`),
- * and field keys escape `"` (`escapeFieldKey`). Only those functions changed.
+ * field keys escape `"` (`escapeFieldKey`), and uint64 values beyond int64 are written as their
+ * wrapped int64 (`encodeFieldValue`, `fieldType`). Only those functions changed.
  */
 import type { Entry, RecordMap, RecordValue } from '../../../src/core/entry.ts';
 import type { RouteFn } from '../../../src/sinks/influxdb/routes.ts';
@@ -29,6 +30,7 @@ export interface Point {
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
 
 /** The InfluxDB type a scalar is written as. */
 export function fieldType(v: FieldScalar): FieldType {
@@ -38,7 +40,7 @@ export function fieldType(v: FieldScalar): FieldType {
     case 'boolean':
       return 'boolean';
     case 'bigint':
-      return v >= INT64_MIN && v <= INT64_MAX ? 'integer' : 'float';
+      return v >= INT64_MIN && v <= UINT64_MAX ? 'integer' : 'float';
     default:
       return 'float';
   }
@@ -98,7 +100,8 @@ export function encodeFieldValue(v: FieldScalar): string | undefined {
     case 'boolean':
       return v ? 'true' : 'false';
     case 'bigint':
-      return v >= INT64_MIN && v <= INT64_MAX ? `${v}i` : String(Number(v));
+      if (v >= INT64_MIN && v <= INT64_MAX) return `${v}i`;
+      return v > INT64_MAX && v <= UINT64_MAX ? `${BigInt.asIntN(64, v)}i` : String(Number(v));
     default:
       if (!Number.isFinite(v)) return undefined;
       // String(-0) is "0"; exponents like 1e+21 are valid line protocol.
