@@ -916,9 +916,10 @@ export function createFleetRegistry(
   /**
    * A record dated `atMs` came from `rec`, which the idle sweep ended before then: it is not
    * gone, it was quiet. Brings it back through `observe` (persisted, evented) as a `seen` at
-   * `atMs`, capped at the clock + skew like any seen time. Returns whether it is live again.
-   * A failing store is not the record's problem: it keeps its old labels, and for a second no
-   * other record retries (each retry reloads the registry).
+   * `atMs`, capped at the clock + skew like any seen time. Returns whether the registry changed
+   * (the caller looks again): it is live again, or the store failed and the registry was
+   * reloaded. A failing store is not the record's problem: it keeps its old labels, and for a
+   * second no other record retries (each failure reloads the registry).
    */
   let reviveAfter = Number.NEGATIVE_INFINITY;
   const spokeAgain = (rec: InstanceRecord, atMs: number): boolean => {
@@ -935,7 +936,7 @@ export function createFleetRegistry(
         { event: 'fleet_return_failed', instance: rec.instanceId, err: (err as Error)?.message },
         'could not bring back an instance the idle sweep ended',
       );
-      return false;
+      return true;
     }
     deps.log.info(
       { event: 'fleet_idle_returned', instance: rec.instanceId },
@@ -962,7 +963,9 @@ export function createFleetRegistry(
     const span = spanAt(rec, atMs);
     // Past the end of its last span: ended before the record was made. (Live spans end at
     // Infinity, so records of live instances never get further than the first comparison.)
-    if (atMs >= span.to && rec.endedBy === IDLE && spokeAgain(rec, atMs)) return lookup(key, atMs);
+    // Only a record naming it by id brings it back: addresses are handed to new instances.
+    if (atMs >= span.to && rec.endedBy === IDLE && key === rec.instanceId && spokeAgain(rec, atMs))
+      return lookup(key, atMs);
     lastHolds = list.length === 1 || !contested(list, rec, span);
     if (lastHolds && atMs >= span.from && atMs < span.to) {
       if (hot.size >= HOT_MAX) hot.clear();

@@ -138,6 +138,51 @@ describe('records-only instance after the idle sweep', () => {
     ]);
   });
 
+  it('is not brought back through an address, which a new instance may have been given', async () => {
+    const clock = fakeClock(T);
+    const { registry } = await setup(clock);
+    registry.observe([
+      {
+        kind: 'running',
+        at: T,
+        source: 'static',
+        facts: { instanceId: 'i-old', role: 'web', version: '1', privateIp: '10.0.0.7' },
+      },
+    ]);
+    registry.noteSeen(registry.lookup('i-old', T)!, T);
+    clock.advance(5000);
+    await sweepOnce();
+    expect(registry.lookup('10.0.0.7', clock.now())?.instanceId).toBe('i-old');
+    expect(registry.liveInstances()).toEqual([]);
+    expect(registry.lookup('i-old', clock.now())?.from).toBe(clock.now());
+    expect(registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-old']);
+  });
+
+  it('keeps the record flowing with its old labels when the store cannot persist the return', async () => {
+    const clock = fakeClock(T);
+    const { sink, registry, labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    fleet.store.db.exec(
+      `CREATE TRIGGER refuse BEFORE UPDATE ON registry_instances
+       BEGIN SELECT RAISE(ABORT, 'SQLITE_FULL: database or disk is full'); END`,
+    );
+    const t = clock.now();
+    await labeller.consume(batch([entry(rec('i-self'), t), entry(rec('i-self'), t + 1)]));
+    expect(sink.entries().map((e) => e.labels)).toEqual([
+      { role: 'batch', version: '7', slot: '0' },
+      { role: 'batch', version: '7', slot: '0' },
+      { role: 'batch', version: '7', slot: '0' },
+    ]);
+    expect(registry.liveInstances()).toEqual([]);
+    // The store works again: the next record (after the 1 s pause) brings it back.
+    fleet.store.db.exec('DROP TRIGGER refuse');
+    clock.advance(1500);
+    await labeller.consume(batch([entry(rec('i-self'), clock.now())]));
+    expect(registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-self']);
+  });
+
   it('comes back after a restart too: the idle end is remembered in the store', async () => {
     const clock = fakeClock(T);
     const dir = tempDir();
