@@ -105,3 +105,70 @@ describe('GET /api/rollups', () => {
     expect(body.error).toMatch(message);
   });
 });
+
+describe('GET /api/rollups › hostile numeric values', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-api-hostile-'));
+  const clock = fakeClock(T0 + 25_000);
+  const deps = testDeps({ clock });
+  const store = createStore(dir);
+  const engine = createRollupEngine(ROLLUP_DEFAULTS, deps, {
+    store,
+    spool: { appendInTransaction: () => undefined },
+    members: () => 0,
+    roleVersions: () => [],
+  });
+  let http: HttpServer;
+  // One interval of role web: 2,000 request times in 1…2,000 ms, and 30,000 values from a
+  // sender spraying the double range below them (negatives of every size, subnormals, tiny
+  // positives), delivered in batches as the spool would.
+  const latencies = Array.from({ length: 2_000 }, (_, k) => 1 + ((k * 7919) % 2_000));
+  const junk = Array.from({ length: 30_000 }, (_, k) =>
+    k % 10 === 0 ? 5e-324 : k % 3 === 0 ? 1.01 ** -(k % 2_000) : -(1.025 ** (k % 28_000)),
+  );
+  const values = [...junk, ...latencies];
+
+  beforeAll(async () => {
+    http = createHttpServer({ ...defaultConfig().http, port: 0 }, deps, {
+      readiness: [],
+      routes: [rollupApiRoutes(deps, { engine })],
+    });
+    await startAll([store, engine, http]);
+    const spool = spoolDouble(store);
+    const entries = values.map((v, k) =>
+      entry(T0 + (k % 9_000), { reqtime: v }, { role: 'web', version: '1.0' }),
+    );
+    await spool.deliver(engine, spooled(entries, 2_000));
+  });
+  afterAll(async () => {
+    await stopAll([store, engine, http]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the stored interval bounded and answers p95/p99 within 1 % of the exact values', async () => {
+    const state = store.db
+      .prepare('SELECT state FROM rollup_interval WHERE role = ?')
+      .pluck()
+      .get('web') as string;
+    // Unbounded, the sketch held ~30,000 buckets (~80 KB of base64); at most 2,048 now.
+    expect(state.length).toBeLessThan(12_000);
+
+    const res = await fetch(`${http.url()}/api/rollups?role=web`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { rollups: { fields: Record<string, number> }[] };
+    expect(body.rollups).toHaveLength(1);
+    const f = body.rollups[0]!.fields;
+    const sorted = [...values].sort((a, b) => a - b);
+    const exact = (q: number) => sorted[Math.floor(q * (sorted.length - 1))]!;
+    expect(f.reqtime_count).toBe(values.length);
+    expect(f.reqtime_max).toBe(2_000);
+    for (const [field, q] of [
+      ['reqtime_p95', 0.95],
+      ['reqtime_p99', 0.99],
+    ] as const) {
+      const want = exact(q);
+      expect(Math.abs(f[field]! - want), `${field}: ${f[field]} vs ${want}`).toBeLessThanOrEqual(
+        0.01 * want,
+      );
+    }
+  });
+});
