@@ -11,6 +11,14 @@ import { Duration, Section, Span } from './common.ts';
  */
 export const DEAD_LETTER_LIMITS = { max_rows: 100_000, max_bytes: 64 * 1024 * 1024, max_age: '7d' };
 
+/**
+ * Bounds of the catalog (what the dashboard generator builds panels from). Telegraf's busiest
+ * inputs write tens of fields and under twenty tag keys per measurement; the rollup's
+ * `fleet_rollup` has 7 fields per configured numeric field plus levels and status classes.
+ * Names beyond these are generated keys (a field per request id), which no dashboard can use.
+ */
+export const CATALOG_LIMITS = { max_measurements: 1000, max_fields: 1000, max_tag_keys: 100 };
+
 export const InfluxdbSection = Type.Optional(
   Type.Object(
     {
@@ -79,6 +87,29 @@ export const InfluxdbSection = Type.Optional(
             ),
           },
           'bounds of the dead-letter table (GET /api/dead-letters); pruned lines are counted in fleetline_influxdb_dead_letters_pruned_total and logged',
+        ),
+      ),
+      catalog: Type.Optional(
+        Section(
+          {
+            max_measurements: Type.Integer({
+              minimum: 1,
+              default: CATALOG_LIMITS.max_measurements,
+              description:
+                "measurements recorded (fleetline's own fleet_rollup / fleet_members / fleet_events always are)",
+            }),
+            max_fields: Type.Integer({
+              minimum: 1,
+              default: CATALOG_LIMITS.max_fields,
+              description: 'fields recorded per measurement',
+            }),
+            max_tag_keys: Type.Integer({
+              minimum: 1,
+              default: CATALOG_LIMITS.max_tag_keys,
+              description: 'tag keys recorded per measurement',
+            }),
+          },
+          'bounds of the catalog of measurements / tag keys / fields the dashboards are generated from; names beyond them are still written to InfluxDB, only not recorded (counted in fleetline_influxdb_catalog_names_refused_total, logged once per measurement)',
         ),
       ),
     },

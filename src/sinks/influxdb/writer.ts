@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb, constants as zlibConstants } from 'node:zlib';
 import { parseDuration } from '../../config/duration.ts';
 import type { InfluxdbConfig, SchemaConfig } from '../../config/schema.ts';
-import { DEAD_LETTER_LIMITS } from '../../config/sections/influxdb.ts';
+import { CATALOG_LIMITS, DEAD_LETTER_LIMITS } from '../../config/sections/influxdb.ts';
 import type { Deps } from '../../core/deps.ts';
 import type { Entry } from '../../core/entry.ts';
 import { type Component, component } from '../../core/lifecycle.ts';
@@ -200,7 +200,15 @@ export function createInfluxWriter(
     ),
   };
 
-  const catalog = createCatalog(() => store.db);
+  const catalogLimits = config.catalog ?? CATALOG_LIMITS;
+  const catalog = createCatalog(() => store.db, {
+    limits: {
+      maxMeasurements: catalogLimits.max_measurements,
+      maxFields: catalogLimits.max_fields,
+      maxTagKeys: catalogLimits.max_tag_keys,
+    },
+    deps,
+  });
   const deadLimits = config.dead_letters ?? DEAD_LETTER_LIMITS;
   const dead = createDeadLetters(
     () => store.db,
@@ -582,11 +590,13 @@ export function createInfluxWriter(
     if (failure) throw failure.err;
     const now = deps.clock.now();
     for (const { body, index, batch, entry, shape } of novel) {
-      // Noting a point whose names are all known by now would add nothing.
+      // Noting a point whose names are all known by now (or beyond the catalog's bounds)
+      // would add nothing.
       if (body.rejected.has(index) || !catalog.isNovelShape(shape)) continue;
       const p = toPoint(batch.batch.entries[entry]!, batch.firstEntrySeq + entry, plan);
       if ('line' in p) catalog.note(p.measurement, p.tags, p.fields, now);
     }
+    catalog.report();
   };
 
   /** The start-time creation attempt; deliveries wait for it (see `ready`). */

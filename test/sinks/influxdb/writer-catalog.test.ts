@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../../src/core/entry.ts';
+import { signalCatalog } from '../../../src/generate/signal-catalog.ts';
 import { createCatalog } from '../../../src/sinks/influxdb/catalog.ts';
 import { compileSchema } from '../../../src/sinks/influxdb/points.ts';
 import type { InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
@@ -7,7 +8,14 @@ import type { Db, Store } from '../../../src/store/sqlite.ts';
 import { metricValue, testDeps } from '../../helpers/deps.ts';
 import { type InfluxV2Endpoint, startInfluxV2Endpoint } from '../../helpers/influx-v2-endpoint.ts';
 import { referenceToPoint } from './reference-encoder.ts';
-import { LABELS, SCHEMA, spooledBatch, startV2Writer, tempStore } from './writer-fixture.ts';
+import {
+  capturedLog,
+  LABELS,
+  SCHEMA,
+  spooledBatch,
+  startV2Writer,
+  tempStore,
+} from './writer-fixture.ts';
 
 const T = 1_700_000_000;
 const plan = compileSchema(SCHEMA);
@@ -121,5 +129,83 @@ describe('InfluxDB writer catalog', () => {
         measurement: 'app.typed',
       }),
     ).toBe(1);
+  });
+
+  it('keeps a bounded catalog for records with generated keys, and writes every point', async () => {
+    const { log: logger, lines } = capturedLog();
+    const deps = testDeps({ log: logger });
+    writer = await startV2Writer(
+      endpoint.url,
+      store,
+      { catalog: { max_measurements: 1000, max_fields: 4, max_tag_keys: 100 } },
+      deps,
+    );
+    // A field per request id: 100 distinct names, in two deliveries.
+    const withIds = (from: number) =>
+      Array.from({ length: 50 }, (_, i) => log({ msg: 'done', [`req_${from + i}`]: 1 }));
+    await writer.deliver([spooledBatch(withIds(0), 1, 0)]);
+    await writer.deliver([spooledBatch(withIds(50), 2, 50)]);
+
+    expect(endpoint.lines()).toHaveLength(100);
+    expect(endpoint.lines()[99]).toMatch(/req_99=1/);
+    expect(writer.catalog().find((m) => m.name === 'app.log')?.fields).toEqual({
+      instance_id: 'string',
+      msg: 'string',
+      req_0: 'float',
+      req_1: 'float',
+    });
+    const stored = store.db
+      .prepare("SELECT count(*) AS n FROM influxdb_catalog WHERE kind = 'field'")
+      .get() as { n: number };
+    expect(stored.n).toBe(4);
+    // Every written point whose field was left out, once.
+    expect(
+      await metricValue(deps, 'fleetline_influxdb_catalog_names_refused_total', { kind: 'field' }),
+    ).toBe(98);
+    const limit = lines.filter((l) => l.event === 'influxdb_catalog_limit');
+    expect(limit).toHaveLength(1);
+    expect(limit[0]).toMatchObject({ measurements: ['app.log'] });
+  });
+
+  it('bounds the catalog by default', async () => {
+    writer = await start();
+    await writer.deliver([
+      spooledBatch(
+        [log(Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`k${i}`, i])))],
+        1,
+        0,
+      ),
+    ]);
+    expect(Object.keys(writer.catalog()[0]!.fields)).toHaveLength(1000);
+  });
+
+  it('still gives the dashboards their signals when a flood of measurements fills the catalog', async () => {
+    writer = await startV2Writer(endpoint.url, store, {
+      catalog: { max_measurements: 2, max_fields: 1000, max_tag_keys: 100 },
+    });
+    // Measurement names generated per client (a tag per request path, say) arrive first…
+    const flood = Array.from({ length: 20 }, (_, i) =>
+      log({ msg: 'x', status: '200' }, `app.path_${i}`),
+    );
+    await writer.deliver([spooledBatch(flood, 1, 0)]);
+    // …then the rollup engine's first interval.
+    const rollup: Entry = {
+      tag: 'fleet_rollup',
+      sec: T,
+      nsec: 0,
+      tags: { role: 'web', version: '1.4.2', measurement: 'app.path_0' },
+      record: { _count: 20n, reqtime_p95: 0.2, level_info: 20n, status_2xx: 20n },
+    };
+    await writer.deliver([spooledBatch([rollup], 2, flood.length)]);
+    expect(endpoint.lines()).toHaveLength(21);
+    const names = writer.catalog().map((m) => m.name);
+    expect(names).toEqual(['app.path_0', 'app.path_1', 'fleet_rollup']);
+    const signals = signalCatalog({ roles: [], measurements: writer.catalog(), instances: [] });
+    expect(signals).toMatchObject({
+      requestMeasurements: ['app.path_0', 'app.path_1'],
+      numericFields: ['reqtime'],
+      levels: ['info'],
+      statusClasses: ['2xx'],
+    });
   });
 });
