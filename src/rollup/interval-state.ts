@@ -98,6 +98,21 @@ export function cloneState(s: IntervalState): IntervalState {
 }
 
 /**
+ * Buckets the state's sketches folded to stay within their bound (MAX_BUCKETS) since the last
+ * call — while the state was built, merged into, or decoded from a row written before the
+ * bound — and starts counting again from 0. For the rollup's counter: call it once on the
+ * state a delivery produced.
+ */
+export function takeFoldedBuckets(s: IntervalState): number {
+  let n = 0;
+  for (const sk of Object.values(s.numeric)) {
+    n += sk.folded;
+    sk.folded = 0;
+  }
+  return n;
+}
+
+/**
  * The `fleet_rollup` fields. Integers are `bigint` so the line-protocol encoder writes them as
  * InfluxDB integers (`events=12i`), floats stay `number`. A numeric field with no values in the
  * interval writes nothing (a mean of nothing has no value).
