@@ -3,8 +3,12 @@
  *
  * - `influxdb_dead_letters`: lines the server rejected for good, with the server's message.
  *   Keyed by the line itself, so a replayed batch bumps `count` instead of duplicating rows.
- * - `influxdb_catalog`: every measurement / tag key / field (with its type) written so far —
- *   what the dashboard generator builds panels from.
+ *   Bounded by `influxdb.dead_letters` (dead-letters.ts): pruned least recently refused first
+ *   through the `last_at` index, whose entries end in the row id, so `ORDER BY last_at, id`
+ *   walks it without a sort.
+ * - `influxdb_catalog`: the measurements / tag keys / fields (with their type) written so far,
+ *   up to the bounds of `influxdb.catalog` (catalog.ts) — what the dashboard generator builds
+ *   panels from.
  */
 export const INFLUXDB_MIGRATIONS: readonly string[] = [
   `CREATE TABLE influxdb_dead_letters (
