@@ -8,7 +8,7 @@
  *
  *   deliver(batches) ─▶ each line into a body's bytes (line-body.ts), ≈batch_lines per body
  *        ─▶ ≤concurrency POSTs writer-wide (gzip unless loopback)
- *        204 ─▶ done · 400/413 ─▶ bisect to single lines ─▶ dead letters
+ *        204 ─▶ done · 400/413 ─▶ bisect to single lines ─▶ dead letters (bounded table)
  *        401/403/404, 429, 5xx, network ─▶ backoff (Retry-After) and retry until stopped
  *
  * Bisecting a 400: InfluxDB stores the valid lines of a rejected body and drops the bad ones
@@ -63,7 +63,10 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const PIPELINE = 2;
 
 export interface InfluxWriter extends SpoolConsumer, Component {
-  /** Everything written so far: measurements, tag keys, fields with types. */
+  /**
+   * What was written so far: measurements, tag keys, fields with types, within the bounds of
+   * `influxdb.catalog` (names beyond them are written, not recorded).
+   */
   catalog(): MeasurementModel[];
   /** Most recently refused dead letters first; `before` continues after a page. */
   deadLetters(limit?: number, before?: DeadLetterCursor): DeadLetter[];
