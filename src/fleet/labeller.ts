@@ -222,7 +222,7 @@ export function createFleetLabeller(
       const t = entryTimeMs(e);
       const r = resolveIdentity(e, origin, keys, lookup, t);
       if (seen && reporter && r !== null) {
-        const o = reporter.report(e.record, typeof r === 'string' ? r : r.instanceId, t);
+        const o = reporter.report(e.record, r, t);
         if (o) seen.push(o);
       }
       if (typeof r === 'string') pending.push(i);
@@ -252,6 +252,7 @@ export function createFleetLabeller(
           'could not register instances from their records',
         );
       }
+      reporter?.settle();
       drops.delete(batch);
       pending = labelAll(batch, undefined);
     }

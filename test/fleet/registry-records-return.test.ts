@@ -36,7 +36,7 @@ describe('records-only instance after the idle sweep', () => {
     fleet = undefined;
   });
 
-  const setup = async (clock: FakeClock, dir?: string) => {
+  const setup = async (clock: FakeClock, dir?: string, historyMs?: number) => {
     const config = registryConfig({
       records: { role_key: 'svc', version_key: 'rev' },
       unknown: { hold: '0s' },
@@ -46,6 +46,7 @@ describe('records-only instance after the idle sweep', () => {
       deps: testDeps({ clock }),
       lifecycle: lifecycleConfig({ idle_terminate: '1s' }),
       ...(dir ? { dir } : {}),
+      ...(historyMs !== undefined ? { historyMs } : {}),
     });
     const sink = recordingSink();
     labeller = createFleetLabeller(config, fleet.deps, {
@@ -180,6 +181,23 @@ describe('records-only instance after the idle sweep', () => {
     fleet.store.db.exec('DROP TRIGGER refuse');
     clock.advance(1500);
     await labeller.consume(batch([entry(rec('i-self'), clock.now())]));
+    expect(registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-self']);
+  });
+
+  it('is registered again from its records when it speaks after the registry forgot it', async () => {
+    const clock = fakeClock(T);
+    const { sink, registry, labeller } = await setup(clock, undefined, 2000);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce(); // ended for silence
+    clock.advance(5000);
+    await sweepOnce(); // and forgotten: terminated longer than the history window ago
+    expect(registry.instances()).toEqual([]);
+    await labeller.consume(batch([entry(rec('i-self'), clock.now())]));
+    expect(sink.entries().map((e) => e.labels)).toEqual([
+      { role: 'batch', version: '7', slot: '0' },
+      { role: 'batch', version: '7', slot: '0' },
+    ]);
     expect(registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-self']);
   });
 

@@ -9,6 +9,7 @@
  */
 import type { RecordMap } from '../../core/entry.ts';
 import type { Observation } from '../observation.ts';
+import type { Span } from '../registry.ts';
 
 export interface RecordsSourceConfig {
   role_key: string;
@@ -38,28 +39,49 @@ export function recordSeen(
 }
 
 export interface SeenReporter {
-  /** The observation to report for this record, or undefined when nothing changed. */
-  report(record: RecordMap, instanceId: string, atMs: number): Observation | undefined;
+  /**
+   * The observation to report for this record, or undefined when nothing changed. `claim` is
+   * what identity resolution found: the instance's span, or the id the registry does not know.
+   */
+  report(record: RecordMap, claim: Span | string, atMs: number): Observation | undefined;
+  /** The reports made so far reached the registry (or failed and were forgotten). */
+  settle(): void;
   /** Forgets what was reported for an instance (the report did not reach the registry). */
   forget(instanceId: string): void;
 }
 
-/** Keeps at most `capacity` instances in mind; beyond that it forgets all and starts over. */
+/**
+ * Keeps at most `capacity` instances in mind; beyond that it forgets all and starts over.
+ *
+ * An instance reported before whose records no longer resolve was forgotten by the registry
+ * (terminated longer than the history window ago): its records report it again, or they would
+ * stay `role=unknown` until this memory is cleared. Only not twice before `settle()`: the rest
+ * of the batch that reported a new instance does not resolve yet either.
+ */
 export function createSeenReporter(config: RecordsSourceConfig, capacity = 100_000): SeenReporter {
   const reported = new Map<string, string>();
+  const unsettled = new Set<string>();
   return {
-    report(record, instanceId, atMs) {
+    report(record, claim, atMs) {
       const role = record[config.role_key];
       if (typeof role !== 'string' || role === '') return undefined;
       const version = record[config.version_key];
       const key = typeof version === 'string' ? `${role}\u0000${version}` : role;
-      if (reported.get(instanceId) === key) return undefined;
+      const resolved = typeof claim !== 'string';
+      const instanceId = resolved ? claim.instanceId : claim;
+      if (reported.get(instanceId) === key && (resolved || unsettled.has(instanceId)))
+        return undefined;
       if (reported.size >= capacity) reported.clear();
       reported.set(instanceId, key);
+      if (!resolved) unsettled.add(instanceId);
       return recordSeen(record, config, instanceId, atMs);
+    },
+    settle() {
+      unsettled.clear();
     },
     forget(instanceId) {
       reported.delete(instanceId);
+      unsettled.delete(instanceId);
     },
   };
 }
