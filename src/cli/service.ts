@@ -128,7 +128,7 @@ export function createService(config: Readonly<Config>, deps: Deps): Service {
     fleetApiRoutes(deps, { registry, events }),
     rollupApiRoutes(deps, { engine: rollup }),
     deadLetterRoutes({ ...(writer ? { writer } : {}) }),
-    inventoryRoutes(deps, { model }),
+    inventoryRoutes(deps, { model, inventory: config.inventory }),
   ];
   const http = createHttpServer(config.http, deps, { readiness, routes });
 

@@ -8,6 +8,7 @@ import { ForwardSection } from './sections/forward.ts';
 import { GrafanaSection } from './sections/grafana.ts';
 import { HttpSection } from './sections/http.ts';
 import { InfluxdbSection } from './sections/influxdb.ts';
+import { InventorySection } from './sections/inventory.ts';
 import {
   LifecycleSection,
   RollupSection,
@@ -34,6 +35,7 @@ export const ConfigSchema = Type.Object(
     rollup: RollupSection,
     lifecycle: LifecycleSection,
     grafana: GrafanaSection,
+    inventory: InventorySection,
   },
   { additionalProperties: false },
 );

