@@ -24,6 +24,7 @@ import type { Instance } from '@aws-sdk/client-ec2';
 import type { InstanceFacts, Observation } from '../observation.ts';
 
 export interface ListingContext {
+  /** When the listing was asked for: what it shows was true then (later ends are newer). */
   now: number;
   roleTag: string;
   versionTag: string;

@@ -8,6 +8,7 @@
  *   metadata). Nothing here reads or logs credentials.
  * - All pages are read (`NextToken`, MaxResults = `page_size`) before anything is reported:
  *   a snapshot must be complete, or the registry would end instances on the missing pages.
+ *   Its observations are dated when the listing was asked for (see ec2-facts.ts `now`).
  * - Throttling: the SDK's standard retry strategy retries `RequestLimitExceeded` and 5xx with
  *   jittered backoff up to `max_attempts` per call; every throttled attempt is counted. When a
  *   refresh still fails, the loop backs off (interval × 2^failures, capped at `max_backoff`),
@@ -95,6 +96,9 @@ export function createEc2Source(config: Ec2Config, deps: Deps, sink: Observation
     if (!client || stopped) return false;
     const controller = new AbortController();
     abort = controller;
+    // A listing tells what was true when it was asked for, not when its last page arrived: an
+    // end pushed by EventBridge in between is newer than anything it says.
+    const askedAt = deps.clock.now();
     try {
       const instances = await listInstances(client, controller.signal);
       const amiVersions =
@@ -106,7 +110,7 @@ export function createEc2Source(config: Ec2Config, deps: Deps, sink: Observation
           : new Map<string, string>();
       if (stopped) return false;
       const result = observationsFromListing(instances, {
-        now: deps.clock.now(),
+        now: askedAt,
         roleTag: config.role_tag,
         versionTag: config.version_tag,
         amiVersions,

@@ -175,6 +175,26 @@ describe('ec2 listing lagging behind an EventBridge termination', () => {
     ]);
   });
 
+  it('dates a listing by when it was asked for: one asked for before the end does not undo it', async () => {
+    const clock = fakeClock(T);
+    ec2.setInstances([a, b]);
+    // No grace at all: only the listing's own time can tell it is older than the end.
+    const { fleet, source } = await open(clock, undefined, { termination_grace: '0s' });
+    ec2.setResponseDelay(300);
+    try {
+      const arrivals = ec2.arrivals();
+      const done = source.refreshNow();
+      await ec2.waitForArrivals(arrivals + 1);
+      // While the answer is on its way, EventBridge reports the end.
+      clock.advance(10_000);
+      fleet.registry.observe([eventBridgeEnd('i-b', clock.now() - 1000)]);
+      expect(await done).toBe(true);
+    } finally {
+      ec2.setResponseDelay(0);
+    }
+    expect(kinds(fleet, 'i-b')).toEqual(['launch', 'terminate']);
+  });
+
   it('believes the listing again once it has shown the instance running for longer than the grace', async () => {
     const clock = fakeClock(T);
     ec2.setInstances([a, b]);
