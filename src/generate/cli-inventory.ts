@@ -5,8 +5,9 @@
  * Returns the exit code: 0 done, 1 failed or unknown host, 2 usage error.
  *
  * Registry attributes (EC2 tags) become hostvars only as the configuration's
- * `inventory.tag_hostvars` allows; allowed tags refused for their name are named on stderr
- * (Ansible reads only stdout), never with their values.
+ * `inventory.tag_hostvars` allows; allowed tags refused for their name, and instances left out
+ * because their id is not a plain host name, are named on stderr (Ansible reads only stdout),
+ * never with tag values.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
@@ -43,6 +44,12 @@ const configuredInventory = (configPath?: string) =>
 const REPORTED_REFUSALS = 10;
 
 function reportNotes(notes: HostvarNotes, err: (l: string) => void) {
+  for (const h of notes.hosts.slice(0, REPORTED_REFUSALS))
+    err(`fleetline inventory: instance ${JSON.stringify(h)} left out: not a plain host name`);
+  if (notes.hosts.length > REPORTED_REFUSALS)
+    err(
+      `fleetline inventory: and ${notes.hosts.length - REPORTED_REFUSALS} more instances left out`,
+    );
   for (const r of notes.refused.slice(0, REPORTED_REFUSALS))
     err(
       `fleetline inventory: tag ${JSON.stringify(r.key)} of ${r.instanceId} not exposed as hostvar ${JSON.stringify(r.name)}: ${r.reason}`,
@@ -104,7 +111,7 @@ export async function runInventory(argv: string[], d: InventoryCliDeps): Promise
     err(`fleetline inventory: cannot read the fleet registry: ${(e as Error).message}`);
     return 1;
   }
-  const notes: HostvarNotes = { refused: [], inert: 0 };
+  const notes: HostvarNotes = { refused: [], inert: 0, hosts: [] };
   if (values.list) out(JSON.stringify(ansibleInventory(model, policy, notes), null, 2));
   else if (values.hosts) out(JSON.stringify(hostList(model), null, 2));
   else if (values['ssh-config']) out(sshConfig(model).trimEnd());

@@ -8,8 +8,9 @@
  *   GET /api/inventory/hosts               plain JSON host list
  *
  * Registry attributes (EC2 tags) become hostvars only as `inventory.tag_hostvars` allows
- * (see `inventory.ts`); an allowed tag refused for its name, and a value handed over as unsafe
- * text, are counted per rendering and logged once per rendering (keys, never values).
+ * (see `inventory.ts`); an allowed tag refused for its name, a host left out for its name, and
+ * a value handed over as unsafe text are counted per rendering and logged once per rendering
+ * (tag keys and host ids, never tag values).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { InventoryConfig } from '../config/sections/inventory.ts';
@@ -26,7 +27,7 @@ import {
 } from './inventory.ts';
 import type { GenerationModel } from './model.ts';
 
-/** At most this many refused tags are named in one log line. */
+/** At most this many refused tags (or hosts) are named in one log line. */
 const LOGGED_REFUSALS = 10;
 
 export function inventoryRoutes(
@@ -55,8 +56,20 @@ export function inventoryRoutes(
     'fleetline_generate_inventory_values_unsafe_total',
     'Hostvar values Ansible would template, served as __ansible_unsafe text, per rendering',
   );
+  const hostsLeftOut = counter(
+    deps.metrics,
+    'fleetline_generate_inventory_hosts_refused_total',
+    'Instances left out of the Ansible inventory because their id is not a plain host name, per rendering served',
+  );
   const report = (notes: HostvarNotes) => {
     if (notes.inert > 0) unsafe.inc(notes.inert);
+    if (notes.hosts.length > 0) {
+      hostsLeftOut.inc(notes.hosts.length);
+      deps.log.warn(
+        { refused: notes.hosts.length, hosts: notes.hosts.slice(0, LOGGED_REFUSALS) },
+        'inventory: instances whose id is not a plain host name left out of the Ansible inventory',
+      );
+    }
     if (notes.refused.length === 0) return;
     for (const r of notes.refused) refused.inc({ reason: r.reason });
     deps.log.warn(
@@ -72,7 +85,7 @@ export function inventoryRoutes(
   return async (app) => {
     app.get<{ Querystring: { host?: string } }>('/api/inventory/ansible', async (req, reply) => {
       served.inc({ format: 'ansible' });
-      const notes: HostvarNotes = { refused: [], inert: 0 };
+      const notes: HostvarNotes = { refused: [], inert: 0, hosts: [] };
       const host = req.query.host;
       if (host === undefined) {
         const inv = ansibleInventory(opts.model(), policy, notes);

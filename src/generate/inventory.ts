@@ -55,6 +55,8 @@ export interface HostvarNotes {
   refused: RefusedTag[];
   /** String values emitted as `__ansible_unsafe` because Ansible would have templated them. */
   inert: number;
+  /** Instance ids left out of the Ansible inventory: not a plain host name (`ansibleHostName`). */
+  hosts: string[];
 }
 
 const globRegExp = (glob: string) =>
@@ -140,6 +142,16 @@ export function safeGroupName(...parts: string[]): string {
 
 /** The inventory hostname of an instance: its id, stable and unique for its whole life. */
 export const hostName = (i: InstanceModel) => i.instanceId;
+
+/**
+ * Whether an id may be an Ansible inventory hostname. With `registry.records` an id is whatever
+ * an agent's record names, and Ansible templates `{{ inventory_hostname }}` like any variable
+ * (a host named `{{ lookup('pipe', …) }}` runs a command on the operator's machine), connects to
+ * a host without `ansible_host` by its name (a leading `-` is an option to ssh), and reads `:`
+ * and `,` as separators in `--limit` patterns. EC2 ids and DNS names pass.
+ */
+const INVENTORY_HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const ansibleHostName = (i: InstanceModel) => INVENTORY_HOST_NAME.test(hostName(i));
 
 /** `web-1`: the slot alias that stays the same across replacements. */
 export function slotAlias(i: InstanceModel): string {
@@ -227,6 +239,10 @@ export function ansibleInventory(
   };
   for (const i of sortedInstances(model)) {
     const h = hostName(i);
+    if (!ansibleHostName(i)) {
+      notes?.hosts.push(h);
+      continue;
+    }
     hostvars[h] = hostVars(i, policy, notes);
     if (i.role === 'unknown') {
       ungrouped.push(h);
@@ -262,7 +278,10 @@ export function ansibleHost(
   policy: HostvarPolicy = DEFAULT_HOSTVAR_POLICY,
   notes?: HostvarNotes,
 ): HostVars | undefined {
-  const i = model.instances.find((x) => hostName(x) === name || slotAlias(x) === name);
+  // Only hosts the --list names: Ansible never asks for others, and their vars are no one's.
+  const i = model.instances.find(
+    (x) => ansibleHostName(x) && (hostName(x) === name || slotAlias(x) === name),
+  );
   return i ? hostVars(i, policy, notes) : undefined;
 }
 

@@ -103,6 +103,19 @@ describe('fleetline inventory with hostile EC2 tags', () => {
     expect(r.err).toContain('reserved');
   });
 
+  it('leaves out an instance whose id Ansible would template, and says so on stderr', async () => {
+    const evil = "{{ lookup('pipe', 'id') }}";
+    const model: GenerationModel = {
+      ...tagged,
+      instances: [...tagged.instances, { ...tagged.instances[0]!, instanceId: evil, slot: 1 }],
+    };
+    const r = await run(['--list', '--config', configFile('log_level: warn\n')], async () => model);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('lookup');
+    expect(Object.keys(JSON.parse(r.out)._meta.hostvars)).toEqual(['i-tagged']);
+    expect(r.err).toContain(`instance ${JSON.stringify(evil)} left out`);
+  });
+
   it('reports a configuration that is not valid (exit 1)', async () => {
     const file = configFile('inventory:\n  tag_hostvar_prefix: "tag-"\n');
     const r = await run(['--list', '--config', file], async () => tagged);

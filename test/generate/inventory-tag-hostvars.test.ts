@@ -106,7 +106,7 @@ describe('tag hostvars › allow-list under the prefix', () => {
 });
 
 describe('tag hostvars › without a prefix', () => {
-  const notes: HostvarNotes = { refused: [], inert: 0 };
+  const notes: HostvarNotes = { refused: [], inert: 0, hosts: [] };
   const vars = hostVars(instance, policy({ tag_hostvars: ['*'], tag_hostvar_prefix: '' }), notes);
   const refused = Object.fromEntries(notes.refused.map((r) => [r.key, r.reason]));
 
@@ -163,7 +163,7 @@ describe('values Ansible would template', () => {
 
   it('are marked unsafe (literal text to Ansible), in tags and in fleetline’s own vars', () => {
     for (const v of jinja) {
-      const notes: HostvarNotes = { refused: [], inert: 0 };
+      const notes: HostvarNotes = { refused: [], inert: 0, hosts: [] };
       const vars = hostVars(
         { ...instance, version: v, attributes: { env: v } },
         policy({ tag_hostvars: ['env'] }),

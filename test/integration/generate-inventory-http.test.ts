@@ -147,3 +147,37 @@ describe('GET /api/inventory/ansible with hostile EC2 tags', () => {
     expect(await metricValue(d, 'fleetline_generate_inventory_values_unsafe_total')).toBe(1);
   });
 });
+
+describe('GET /api/inventory/ansible with hostile instance ids', () => {
+  it('leaves out hosts whose id Ansible would template or read as an option, and counts them', async () => {
+    const d = testDeps();
+    const evil = "{{ lookup('pipe', 'id') }}";
+    const hostileIds: GenerationModel = {
+      ...inventoryModel,
+      instances: [
+        ...inventoryModel.instances,
+        { ...inventoryModel.instances[0]!, instanceId: evil, slot: 7 },
+        { ...inventoryModel.instances[0]!, instanceId: '-oProxyCommand=sh', slot: 8 },
+      ],
+    };
+    const { config } = parseConfig({ http: { port: 0 } });
+    const server = createHttpServer(config.http, d, {
+      readiness: [],
+      routes: [inventoryRoutes(d, { model: () => hostileIds })],
+    });
+    await server.start();
+    try {
+      const text = await (await fetch(`${server.url()}/api/inventory/ansible`)).text();
+      expect(text).not.toContain('lookup');
+      expect(text).not.toContain('ProxyCommand');
+      expect(Object.keys(JSON.parse(text)._meta.hostvars)).toHaveLength(5);
+      const one = await fetch(
+        `${server.url()}/api/inventory/ansible?host=${encodeURIComponent(evil)}`,
+      );
+      expect(one.status).toBe(404);
+      expect(await metricValue(d, 'fleetline_generate_inventory_hosts_refused_total')).toBe(2);
+    } finally {
+      await server.stop();
+    }
+  });
+});
