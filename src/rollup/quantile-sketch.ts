@@ -87,8 +87,9 @@ export class QuantileSketch {
   readonly positive = new Map<number, number>();
   readonly negative = new Map<number, number>();
   /**
-   * Buckets folded to stay within MAX_BUCKETS, by this sketch and the sketches merged into it,
-   * since it was made or decoded (not stored). A reader that reports it sets it back to 0.
+   * Buckets folded into a kept one to stay within MAX_BUCKETS (a value landing below the kept
+   * buckets counts one), by this sketch and the sketches merged into it, since it was made or
+   * decoded; not stored. A reader that reports it sets it back to 0.
    */
   folded = 0;
   /** The lowest bucket key held, when known (kept up to date once the sketch is at the bound). */
