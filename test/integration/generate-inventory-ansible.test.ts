@@ -1,0 +1,143 @@
+/**
+ * What real Ansible does with fleetline's inventory, when `ansible-playbook` is installed (it is
+ * no npm dependency; skipped otherwise). The hostile fleet: an EC2 tag
+ * `ansible_ssh_common_args: -o ProxyCommand=…`, Jinja in a tag, in the version and in an
+ * instance id. Each payload would create a marker file on this machine. A control inventory that
+ * copies tags as hostvars the way fleetline used to proves the harness catches the attack; the
+ * JSON of `fleetline inventory --list` must create no marker, even with every tag allowed.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runInventory } from '../../src/generate/cli-inventory.ts';
+import type { GenerationModel } from '../../src/generate/model.ts';
+
+const run = promisify(execFile);
+const ansiblePlaybook = (process.env.PATH ?? '')
+  .split(':')
+  .map((d) => join(d, 'ansible-playbook'))
+  .find((p) => existsSync(p));
+
+/** The hostile fleet; each payload would create `PWNED_<what>` in `markers`. */
+function hostileFleet(markers: string): GenerationModel {
+  const touch = (what: string) => `{{ lookup('pipe', 'touch ${join(markers, `PWNED_${what}`)}') }}`;
+  const proxy = `-o ProxyCommand="sh -c 'touch ${join(markers, 'PWNED_proxy')}; exit 1'"`;
+  return {
+    roles: [],
+    measurements: [],
+    instances: [
+      {
+        instanceId: 'i-tagged',
+        role: 'web',
+        version: touch('version'),
+        slot: 0,
+        privateIp: '127.0.0.1',
+        launchedAt: 0,
+        attributes: { ansible_ssh_common_args: proxy, note: touch('tag'), env: 'prod' },
+      },
+      {
+        instanceId: touch('hostname'),
+        role: 'web',
+        version: '1.0',
+        slot: 1,
+        privateIp: '127.0.0.1',
+        launchedAt: 0,
+      },
+    ],
+  };
+}
+
+describe.skipIf(!ansiblePlaybook)('fleetline inventory under real Ansible', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetline-ansible-'));
+  const playbook = join(dir, 'play.yml');
+  writeFileSync(
+    playbook,
+    [
+      '- hosts: all',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - ping:',
+      '      ignore_unreachable: true',
+      '    - debug:',
+      `        msg: "{{ inventory_hostname }} {{ version }} {{ note | default('') }} {{ tag_note | default('') }}"`,
+      '      delegate_to: localhost',
+      '      vars: { ansible_connection: local }',
+      '',
+    ].join('\n'),
+  );
+
+  /** Runs the playbook over `inventory` (the --list JSON): its output, the markers created. */
+  async function play(inventory: unknown, markers: string) {
+    const json = join(markers, 'inventory.json');
+    writeFileSync(json, JSON.stringify(inventory));
+    const script = join(markers, 'inventory.sh');
+    writeFileSync(
+      script,
+      `#!/bin/sh\nif [ "$1" = "--list" ]; then cat '${json}'; else echo '{}'; fi\n`,
+    );
+    chmodSync(script, 0o755);
+    const output = await run(ansiblePlaybook!, ['-i', script, playbook], {
+      env: {
+        ...process.env,
+        ANSIBLE_HOST_KEY_CHECKING: 'False',
+        ANSIBLE_TIMEOUT: '3',
+        ANSIBLE_LOCAL_TEMP: join(dir, 'tmp'),
+        ANSIBLE_NOCOLOR: '1',
+      },
+      timeout: 120_000,
+    }).catch((e: { stdout?: string }) => e); // unreachable hosts and failed tasks exit non-zero
+    return {
+      stdout: output.stdout ?? '',
+      created: readdirSync(markers)
+        .filter((f) => f.startsWith('PWNED_'))
+        .sort(),
+    };
+  }
+
+  it('the control (tags copied as hostvars, ids as host names) is attacked', async () => {
+    const markers = mkdtempSync(join(dir, 'control-'));
+    const [tagged, named] = hostileFleet(markers).instances;
+    const control = {
+      _meta: {
+        hostvars: {
+          [tagged!.instanceId]: {
+            ...tagged!.attributes,
+            version: tagged!.version,
+            ansible_host: '127.0.0.1',
+          },
+          [named!.instanceId]: { version: '1.0', ansible_host: '127.0.0.1' },
+        },
+      },
+      all: { children: ['ungrouped'] },
+      ungrouped: { hosts: [tagged!.instanceId, named!.instanceId] },
+    };
+    expect((await play(control, markers)).created).toEqual([
+      'PWNED_hostname',
+      'PWNED_proxy',
+      'PWNED_tag',
+      'PWNED_version',
+    ]);
+  }, 180_000);
+
+  it('fleetline’s inventory, with every tag allowed and no prefix, runs none of them', async () => {
+    const markers = mkdtempSync(join(dir, 'fleetline-'));
+    const file = join(markers, 'fleetline.yaml');
+    writeFileSync(file, "inventory:\n  tag_hostvars: ['*']\n  tag_hostvar_prefix: ''\n");
+    const out: string[] = [];
+    const code = await runInventory(['--list', '--config', file], {
+      loadModel: async () => hostileFleet(markers),
+      out: (l) => out.push(l),
+      err: () => {},
+    });
+    expect(code).toBe(0);
+    const list = JSON.parse(out.join('\n'));
+    expect(list._meta.hostvars['i-tagged']).toMatchObject({ env: 'prod' });
+    const { stdout, created } = await play(list, markers);
+    expect(created).toEqual([]);
+    // The play did run, on the one host fleetline lists, and printed the payloads as text.
+    expect(stdout).toMatch(/ok: \[i-tagged[^\]]*\] => \{\s*"msg": "i-tagged \{\{ lookup\('pipe'/);
+  }, 180_000);
+});
