@@ -7,6 +7,11 @@
  *                             default the last hour
  *   ?limit=…                  1…10000 (default 10000); `truncated` says when more matched
  *
+ * A query decodes at most MAX_QUERY_BUCKETS sketch buckets (each row's numeric fields are a
+ * sketch of up to 2,048): past that it answers the rows decoded so far with `truncated: true`
+ * and `truncated_by: "decode_budget"` (`"limit"` when the limit cut it) — narrow the range or
+ * filter by role/version, or continue from the last row's time.
+ *
  * Answers 400 with `{ error }` naming the bad parameter.
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -27,11 +32,13 @@ export function rollupApiRoutes(
       const parsed = parseParams(q, deps.clock.now());
       if (typeof parsed === 'string') return reply.code(400).send({ error: parsed });
       const rows = opts.engine.query({ ...parsed, limit: parsed.limit + 1 });
-      const truncated = rows.length > parsed.limit;
+      const truncatedBy =
+        rows.length > parsed.limit ? 'limit' : rows.budgetExhausted ? 'decode_budget' : undefined;
       return {
         since: new Date(parsed.since).toISOString(),
         until: new Date(parsed.until).toISOString(),
-        truncated,
+        truncated: truncatedBy !== undefined,
+        ...(truncatedBy && { truncated_by: truncatedBy }),
         rollups: rows.slice(0, parsed.limit).map((r) => ({
           time: new Date(r.startMs).toISOString(),
           start_ms: r.startMs,

@@ -47,6 +47,7 @@ import {
   type IntervalState,
   mergeState,
   rollupFields,
+  takeFoldedBuckets,
 } from './interval-state.ts';
 import { DERIVED_ORIGIN, membersPoint, rollupPoint } from './points.ts';
 import { migrateRollupTable, type RollupTable, rollupTable } from './rollup-table.ts';
@@ -75,6 +76,12 @@ export interface RollupQuery {
   limit?: number;
 }
 
+/**
+ * The rows of a query, oldest first. `budgetExhausted`: decoding stopped at
+ * MAX_QUERY_BUCKETS sketch buckets, so more rows may have matched than returned.
+ */
+export type RollupRows = RollupRow[] & { budgetExhausted?: boolean };
+
 export interface RollupRow extends IntervalKey {
   /** The `fleet_rollup` fields of the interval as it stands now (integers as numbers). */
   fields: Record<string, number>;
@@ -88,10 +95,17 @@ export interface RollupEngine extends SpoolConsumer, Component {
    * it; tests driving a fake clock may call it directly. Returns the intervals emitted.
    */
   tick(): number;
-  query(q: RollupQuery): RollupRow[];
+  query(q: RollupQuery): RollupRows;
 }
 
 export const MAX_QUERY_ROWS = 10_000;
+/**
+ * Sketch buckets one query decodes at most. Decoding costs about the buckets (~50–100 ns
+ * each); a typical interval's field holds 200–400, a sprayed one up to 2,048 (MAX_BUCKETS).
+ * 4M lets 10,000 typical one-field rows through and stops ~1,950 sprayed ones, well under a
+ * second of event loop either way instead of several.
+ */
+export const MAX_QUERY_BUCKETS = 4_000_000;
 
 interface Cached {
   rev: number;
@@ -161,6 +175,14 @@ export function createRollupEngine(
     'fleetline_rollup_intervals_pruned_total',
     'rollup intervals deleted from the embedded store after rollup.retention',
   );
+  const foldedTotal = counter(
+    deps.metrics,
+    'fleetline_rollup_sketch_buckets_folded_total',
+    'quantile sketch buckets folded into a higher one to keep a field of an interval within 2,048 (its lowest quantiles lose accuracy)',
+  );
+
+  let lastFoldLog = Number.NEGATIVE_INFINITY;
+  let foldedSinceLog = 0;
 
   migrateRollupTable(opts.store);
   const cache = new Map<string, Cached>();
@@ -215,6 +237,7 @@ export function createRollupEngine(
     const late: Entry[] = [];
     const touched: [string, Cached][] = [];
     let entriesApplied = entries;
+    let folded = 0;
     for (const d of deltas) {
       if (d.startMs <= prunedThrough) {
         // Pruned after deliver() checked (a tick in between, or a reopened store).
@@ -229,6 +252,7 @@ export function createRollupEngine(
       const prev = currentState(t, d, ks);
       cache.delete(ks);
       const state = mergeState(prev ?? emptyState(), d.state);
+      folded += takeFoldedBuckets(state);
       const rev = randomInt(0, 2 ** 47);
       t.upsert(d.role, d.version, d.measurement, d.startMs, encodeState(state), rev, now);
       if (closedThrough !== undefined && d.startMs < closedThrough) {
@@ -245,6 +269,19 @@ export function createRollupEngine(
       });
     for (const [ks, c] of touched) if (cacheable(c.startMs, now)) cache.set(ks, c);
     aggregatedTotal.inc(entriesApplied);
+    if (folded > 0) {
+      foldedTotal.inc(folded);
+      foldedSinceLog += folded;
+      // A hostile value stream folds on every delivery: one line a minute says so.
+      if (now - lastFoldLog >= 60_000) {
+        log.warn(
+          { event: 'rollup_sketch_folded', buckets: foldedSinceLog },
+          'rollup sketches reached 2,048 buckets; their lowest buckets were folded (low quantiles over-estimate)',
+        );
+        lastFoldLog = now;
+        foldedSinceLog = 0;
+      }
+    }
     if (late.length > 0) {
       reemitted.inc(late.length);
       log.debug({ event: 'rollup_late_reemit', intervals: late.length }, 'late entries re-emitted');
@@ -440,20 +477,27 @@ export function createRollupEngine(
         Math.max(1, Math.trunc(q.limit ?? MAX_QUERY_ROWS)),
         MAX_QUERY_ROWS + 1,
       );
-      return tbl()
-        .query({ ...q, limit })
-        .map((r) => {
-          const key = {
-            role: r.role,
-            version: r.version,
-            measurement: r.measurement,
-            startMs: r.start_ms,
-          };
-          const fields: Record<string, number> = {};
-          for (const [k, v] of Object.entries(rollupFields(decodeState(r.state))))
-            fields[k] = Number(v);
-          return { ...key, fields, emitted: r.emitted_at !== null };
+      const out: RollupRows = [];
+      let buckets = 0;
+      for (const r of tbl().query({ ...q, limit })) {
+        if (buckets >= MAX_QUERY_BUCKETS) {
+          out.budgetExhausted = true;
+          break;
+        }
+        const state = decodeState(r.state);
+        for (const sk of Object.values(state.numeric)) buckets += sk.buckets();
+        const fields: Record<string, number> = {};
+        for (const [k, v] of Object.entries(rollupFields(state))) fields[k] = Number(v);
+        out.push({
+          role: r.role,
+          version: r.version,
+          measurement: r.measurement,
+          startMs: r.start_ms,
+          fields,
+          emitted: r.emitted_at !== null,
         });
+      }
+      return out;
     },
   };
 }

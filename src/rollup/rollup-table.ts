@@ -79,7 +79,7 @@ export interface RollupTable {
     since: number;
     until: number;
     limit: number;
-  }): IntervalRow[];
+  }): IterableIterator<IntervalRow>;
 }
 
 export function migrateRollupTable(store: Store): void {
@@ -168,7 +168,8 @@ export function rollupTable(db: Db): RollupTable {
       };
       if (q.role !== undefined) params.role = q.role;
       if (q.version !== undefined) params.version = q.version;
-      return stmt.all(params) as IntervalRow[];
+      // Rows one at a time: a caller that stops early (the query budget) reads no more state.
+      return stmt.iterate(params) as IterableIterator<IntervalRow>;
     },
   };
 }

@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollupApiRoutes } from '../../src/api/rollups.ts';
 import { defaultConfig } from '../../src/config/load.ts';
 import { startAll, stopAll } from '../../src/core/lifecycle.ts';
-import { createRollupEngine } from '../../src/rollup/engine.ts';
+import { createRollupEngine, MAX_QUERY_BUCKETS } from '../../src/rollup/engine.ts';
+import { emptyState, encodeState } from '../../src/rollup/interval-state.ts';
+import { MAX_BUCKETS, QuantileSketch } from '../../src/rollup/quantile-sketch.ts';
+import { rollupTable } from '../../src/rollup/rollup-table.ts';
 import { createHttpServer, type HttpServer } from '../../src/server/http.ts';
 import { createStore } from '../../src/store/sqlite.ts';
 import { testDeps } from '../helpers/deps.ts';
@@ -170,5 +173,73 @@ describe('GET /api/rollups › hostile numeric values', () => {
         0.01 * want,
       );
     }
+  });
+});
+
+describe('GET /api/rollups › decode budget', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-api-budget-'));
+  const clock = fakeClock(T0 + 3_600_000);
+  const deps = testDeps({ clock });
+  const store = createStore(dir);
+  const engine = createRollupEngine(ROLLUP_DEFAULTS, deps, {
+    store,
+    spool: { appendInTransaction: () => undefined },
+    members: () => 0,
+    roleVersions: () => [],
+  });
+  let http: HttpServer;
+
+  beforeAll(async () => {
+    http = createHttpServer({ ...defaultConfig().http, port: 0 }, deps, {
+      readiness: [],
+      routes: [rollupApiRoutes(deps, { engine })],
+    });
+    await startAll([store, engine, http]);
+    // 2,400 intervals of 8 roles whose reqtime was sprayed: each sketch at the 2,048 bound.
+    // Written as the engine stores them; delivering 20 M values would only take longer.
+    const state = emptyState();
+    const sketch = new QuantileSketch();
+    for (let k = 0; k < 40_000; k++) sketch.add((k % 2 ? -1 : 1) * 1.021 ** (k % 20_000));
+    expect(sketch.buckets()).toBe(MAX_BUCKETS);
+    state.numeric.reqtime = sketch;
+    state.events = sketch.count;
+    const text = encodeState(state);
+    const table = rollupTable(store.db);
+    store.db.transaction(() => {
+      for (let k = 0; k < 2_400; k++)
+        table.upsert(`r${k % 8}`, '1', 'app.access', T0 + Math.floor(k / 8) * 10_000, text, k, T0);
+    })();
+  });
+  afterAll(async () => {
+    await stopAll([store, engine, http]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = async (qs: string) => {
+    const res = await fetch(`${http.url()}/api/rollups${qs}`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('stops at MAX_QUERY_BUCKETS decoded and says the budget cut the answer', async () => {
+    const { status, body } = await get('');
+    expect(status).toBe(200);
+    expect(body.truncated).toBe(true);
+    expect(body.truncated_by).toBe('decode_budget');
+    // The row that crossed the budget is answered: ceil(4,000,000 / 2,048) rows.
+    expect((body.rollups as unknown[]).length).toBe(Math.ceil(MAX_QUERY_BUCKETS / MAX_BUCKETS));
+  });
+
+  it('answers in full, untruncated, when the rows fit the budget', async () => {
+    const { body } = await get('?role=r3');
+    expect(body.truncated).toBe(false);
+    expect(body.truncated_by).toBeUndefined();
+    expect((body.rollups as unknown[]).length).toBe(2_400 / 8);
+  });
+
+  it('still says the limit cut it when the limit is hit first', async () => {
+    const { body } = await get('?limit=10');
+    expect(body.truncated).toBe(true);
+    expect(body.truncated_by).toBe('limit');
+    expect((body.rollups as unknown[]).length).toBe(10);
   });
 });
