@@ -1,6 +1,6 @@
 /**
- * What real Ansible does with fleetline's inventory, when `ansible-playbook` is installed (it is
- * no npm dependency; skipped otherwise). The hostile fleet: an EC2 tag
+ * What real Ansible does with fleetline's inventory (`ansible-playbook` is no npm dependency:
+ * `npm test` installs Debian's ansible-core first, scripts/ensure-test-tools.sh). The hostile fleet: an EC2 tag
  * `ansible_ssh_common_args: -o ProxyCommand=…`, Jinja in a tag, in the version and in an
  * instance id. Each payload would create a marker file on this machine. A control inventory that
  * copies tags as hostvars the way fleetline used to proves the harness catches the attack; the
@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runInventory } from '../../src/generate/cli-inventory.ts';
 import type { GenerationModel } from '../../src/generate/model.ts';
 
@@ -50,7 +50,13 @@ function hostileFleet(markers: string): GenerationModel {
   };
 }
 
-describe.skipIf(!ansiblePlaybook)('fleetline inventory under real Ansible', () => {
+describe('fleetline inventory under real Ansible', () => {
+  beforeAll(() => {
+    if (!ansiblePlaybook)
+      throw new Error(
+        'ansible-playbook is not on PATH: `npm test` installs it first (scripts/ensure-test-tools.sh)',
+      );
+  });
   const dir = mkdtempSync(join(tmpdir(), 'fleetline-ansible-'));
   const playbook = join(dir, 'play.yml');
   writeFileSync(
