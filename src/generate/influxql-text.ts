@@ -4,33 +4,49 @@
  *
  * Queries must name what InfluxDB *stored*, which is not always the name itself: line protocol
  * cannot carry some characters, and the encoder (src/sinks/influxdb/encode.ts) rewrites them —
- * a newline or carriage return in a name or tag value becomes the two characters `\n` / `\r`,
- * a trailing backslash becomes `/`, and a measurement starting with `#` gets a `_` in front.
- * `storedName` / `storedMeasurement` apply the same rewrite, and every helper below quotes the
- * stored form (a raw newline would also end an InfluxQL string: a parse error).
+ * a newline or carriage return becomes the two characters `\n` / `\r`, a backslash 1.x cannot
+ * store gets a `/` after it, and a measurement starting with `#` gets a `_` in front. Tag values
+ * (roles, versions, the rollups' `measurement` tag) and measurement names arrive raw and go
+ * through the encoder's own `storedTagValue` / `storedMeasurement`; field and tag keys arrive as
+ * the catalog recorded them (already as stored) or are fleetline's own plain names, so `ident`
+ * only spells their newlines the way the encoder writes them (applying the backslash rule twice
+ * would name another key).
  */
+import {
+  storedMeasurement as encoderStoredMeasurement,
+  storedTagValue,
+} from '../sinks/influxdb/encode.ts';
 
-/** A tag value, tag key or field key as InfluxDB holds it after the encoder's rewrite. */
-export function storedName(name: string): string {
-  if (!/[\n\r]|\\$/.test(name)) return name;
-  const out = name.replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-  return out.endsWith('\\') ? `${out.slice(0, -1)}/` : out;
+/** A tag value (role, version, a rollup's `measurement` tag) as InfluxDB holds it. */
+export function storedName(value: string): string {
+  return storedTagValue(value);
 }
 
 /** A measurement name as InfluxDB holds it after the encoder's rewrite. */
 export function storedMeasurement(name: string): string {
-  const s = storedName(name);
-  return s.startsWith('#') ? `_${s}` : s;
+  return encoderStoredMeasurement(name);
 }
 
-/** A double-quoted identifier: `"my ""odd"" name"` is not valid InfluxQL, `\"` is. */
+/** A key's newlines as the encoder writes them (`\n` / `\r` as two characters). */
+function storedKeyText(name: string): string {
+  return /[\n\r]/.test(name) ? name.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : name;
+}
+
+function quoteIdent(stored: string): string {
+  return `"${stored.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * A double-quoted field or tag key: `"my ""odd"" name"` is not valid InfluxQL, `\"` is. The
+ * key as the catalog recorded it (or a plain name of fleetline's own).
+ */
 export function ident(name: string): string {
-  return `"${storedName(name).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return quoteIdent(storedKeyText(name));
 }
 
-/** A double-quoted measurement name. */
+/** A double-quoted measurement name, from the raw name. */
 export function measurementIdent(name: string): string {
-  return ident(storedMeasurement(name));
+  return quoteIdent(storedMeasurement(name));
 }
 
 /** A single-quoted string literal (tag values in `=` comparisons). */

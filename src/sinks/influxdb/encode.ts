@@ -141,6 +141,22 @@ export function escapeTagValue(s: string): string {
     : escaped;
 }
 
+/**
+ * The text InfluxDB holds for a tag value after these rules (what an InfluxQL query must name):
+ * newlines as the two characters `\n` / `\r`, a trailing backslash with its `/`.
+ */
+export function storedTagValue(s: string): string {
+  const t = /[\n\r]/.test(s) ? s.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+  return t.includes('\\') ? t.replace(TAG_VALUE_GUARD, '\\/') : t;
+}
+
+/** The name InfluxDB holds for a measurement after these rules (see `storedTagValue`). */
+export function storedMeasurement(name: string): string {
+  const guarded = name.includes('\\') ? name.replace(MEASUREMENT_GUARD, '\\/') : name;
+  const t = /[\n\r]/.test(guarded) ? guarded.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : guarded;
+  return t.startsWith('#') ? `_${t}` : t;
+}
+
 export function escapeStringField(s: string): string {
   return `"${escapeStringContent(s)}"`;
 }

@@ -11,6 +11,8 @@ import {
   flattenFields,
   type Point,
   safeKey,
+  storedMeasurement,
+  storedTagValue,
 } from '../../../src/sinks/influxdb/encode.ts';
 import { freshDatabase, influxql, influxUrl } from '../../helpers/influxdb.ts';
 
@@ -265,6 +267,19 @@ describe('line-protocol encoder', () => {
       bytes: 'aGk=',
       msg: 'ok',
     } satisfies Record<string, FieldScalar>);
+  });
+
+  // The `stored` column is what the real server holds (the round trip below checks it), so
+  // this holds the query-side names the generators use to it.
+  it('names what InfluxDB stores for each case: storedMeasurement and storedTagValue', () => {
+    for (const c of CASES) {
+      expect(storedMeasurement(c.point.measurement), c.name).toBe(c.stored.measurement);
+      const storedValues = Object.values(c.point.tags)
+        .filter((v) => v !== '')
+        .map(storedTagValue)
+        .sort();
+      expect(storedValues, c.name).toEqual(Object.values(c.stored.tags).sort());
+    }
   });
 
   it('round-trips every escape case through a real InfluxDB 1.6.7', async () => {
