@@ -1,16 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Deps } from '../../../src/core/deps.ts';
+import { describe, expect, it } from 'vitest';
 import {
   type Catalog,
   type CatalogLimits,
   createCatalog,
 } from '../../../src/sinks/influxdb/catalog.ts';
 import type { PointShape } from '../../../src/sinks/influxdb/line-encoder.ts';
-import { INFLUXDB_MIGRATIONS } from '../../../src/sinks/influxdb/tables.ts';
-import type { Store } from '../../../src/store/sqlite.ts';
-import { metricValue, testDeps } from '../../helpers/deps.ts';
-import { type FakeClock, fakeClock } from '../../helpers/fake-clock.ts';
-import { capturedLog, tempStore } from './writer-fixture.ts';
+import { metricValue } from '../../helpers/deps.ts';
+import { useWriterTables } from './writer-fixture.ts';
 
 const LOOSE: CatalogLimits = { maxMeasurements: 1000, maxFields: 1000, maxTagKeys: 1000 };
 
@@ -25,38 +21,22 @@ const fieldsOf = (names: string[]) => Object.fromEntries(names.map((n) => [n, 1.
 const tagsOf = (names: string[]) => Object.fromEntries(names.map((n) => [n, 'x']));
 
 describe('catalog bounds', () => {
-  let store: Store;
-  let cleanup: () => Promise<void>;
-  let clock: FakeClock;
-  let deps: Deps;
-  let logLines: Record<string, unknown>[];
-
-  beforeEach(async () => {
-    ({ store, cleanup } = await tempStore());
-    store.migrate('influxdb', INFLUXDB_MIGRATIONS);
-    clock = fakeClock();
-    const { log, lines } = capturedLog();
-    logLines = lines;
-    deps = testDeps({ clock, log });
-  });
-  afterEach(async () => {
-    await cleanup();
-  });
+  const t = useWriterTables();
 
   const open = (limits: Partial<CatalogLimits>): Catalog => {
-    const c = createCatalog(() => store.db, { limits: { ...LOOSE, ...limits }, deps });
+    const c = createCatalog(() => t.store.db, { limits: { ...LOOSE, ...limits }, deps: t.deps });
     c.load();
     return c;
   };
   const refused = (kind: string) =>
-    metricValue(deps, 'fleetline_influxdb_catalog_names_refused_total', { kind });
+    metricValue(t.deps, 'fleetline_influxdb_catalog_names_refused_total', { kind });
   const storedRows = (kind: string) =>
     (
-      store.db.prepare('SELECT count(*) AS n FROM influxdb_catalog WHERE kind = ?').get(kind) as {
+      t.store.db.prepare('SELECT count(*) AS n FROM influxdb_catalog WHERE kind = ?').get(kind) as {
         n: number;
       }
     ).n;
-  const limitLogs = () => logLines.filter((l) => l.event === 'influxdb_catalog_limit');
+  const limitLogs = () => t.logLines.filter((l) => l.event === 'influxdb_catalog_limit');
 
   it('records at most max_fields fields per measurement, the first seen, in memory and SQLite', async () => {
     const c = open({ maxFields: 3 });
@@ -133,7 +113,7 @@ describe('catalog bounds', () => {
   });
 
   it('trims a catalog an earlier run grew beyond the bounds, keeping the names seen first', () => {
-    const unbounded = createCatalog(() => store.db);
+    const unbounded = createCatalog(() => t.store.db);
     unbounded.load();
     unbounded.note('app', tagsOf(['host']), fieldsOf(['msg', 'level']), 1);
     for (let i = 0; i < 50; i++) unbounded.note('app', {}, fieldsOf([`req_${i}`]), 10 + i);
@@ -143,10 +123,10 @@ describe('catalog bounds', () => {
     expect(Object.keys(c.models()[0]!.fields)).toEqual(['level', 'msg', 'req_0']);
     expect(storedRows('field')).toBe(5);
     // What the offline `dashboards` command reads from SQLite is the trimmed catalog too.
-    const offline = createCatalog(() => store.db);
+    const offline = createCatalog(() => t.store.db);
     offline.load();
     expect(offline.models()).toEqual(c.models());
-    expect(logLines.find((l) => l.event === 'influxdb_catalog_trimmed')).toMatchObject({
+    expect(t.logLines.find((l) => l.event === 'influxdb_catalog_trimmed')).toMatchObject({
       removed: { measurement: 3, field: 49 + 3 },
     });
   });
@@ -160,12 +140,12 @@ describe('catalog bounds', () => {
     c.report();
     expect(limitLogs()).toHaveLength(1);
     expect(limitLogs()[0]).toMatchObject({ measurements: ['a'], kinds: { field: 1 } });
-    clock.advance(60_000);
+    t.clock.advance(60_000);
     c.note('a', {}, fieldsOf(['v', 'x3']), 1);
     c.report();
     expect(limitLogs()).toHaveLength(2);
     expect(limitLogs()[1]).toMatchObject({ measurements: ['b'] });
-    clock.advance(60_000);
+    t.clock.advance(60_000);
     c.note('a', {}, fieldsOf(['v', 'x4']), 1);
     c.note('b', {}, fieldsOf(['v', 'x4']), 1);
     c.report();

@@ -1,50 +1,30 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Deps } from '../../../src/core/deps.ts';
+import { describe, expect, it } from 'vitest';
 import {
   createDeadLetters,
   type DeadLetterLimits,
   type DeadLetters,
 } from '../../../src/sinks/influxdb/dead-letters.ts';
-import { INFLUXDB_MIGRATIONS } from '../../../src/sinks/influxdb/tables.ts';
-import type { Store } from '../../../src/store/sqlite.ts';
-import { metricValue, testDeps } from '../../helpers/deps.ts';
-import { type FakeClock, fakeClock } from '../../helpers/fake-clock.ts';
-import { capturedLog, tempStore } from './writer-fixture.ts';
+import { metricValue } from '../../helpers/deps.ts';
+import { useWriterTables } from './writer-fixture.ts';
 
 const DAY = 24 * 3600 * 1000;
 const LOOSE: DeadLetterLimits = { maxRows: 1_000_000, maxBytes: 1 << 30, maxAgeMs: 7 * DAY };
 
 describe('dead-letter table bounds', () => {
-  let store: Store;
-  let cleanup: () => Promise<void>;
-  let clock: FakeClock;
-  let deps: Deps;
-  let logLines: Record<string, unknown>[];
-
-  beforeEach(async () => {
-    ({ store, cleanup } = await tempStore());
-    store.migrate('influxdb', INFLUXDB_MIGRATIONS);
-    clock = fakeClock();
-    const { log, lines } = capturedLog();
-    logLines = lines;
-    deps = testDeps({ clock, log });
-  });
-  afterEach(async () => {
-    await cleanup();
-  });
+  const t = useWriterTables();
 
   const open = (limits: Partial<DeadLetterLimits>): DeadLetters => {
-    const dead = createDeadLetters(() => store.db, { ...LOOSE, ...limits }, deps);
+    const dead = createDeadLetters(() => t.store.db, { ...LOOSE, ...limits }, t.deps);
     dead.load();
     return dead;
   };
   const add = (dead: DeadLetters, line: string, reason = 'field type conflict') => {
-    dead.add(line, line.split(' ')[0]!, reason, clock.now());
-    clock.advance(1000);
+    dead.add(line, line.split(' ')[0]!, reason, t.clock.now());
+    t.clock.advance(1000);
   };
   const lines = (dead: DeadLetters) => dead.list(1000).map((d) => d.line);
   const pruned = (reason: string) =>
-    metricValue(deps, 'fleetline_influxdb_dead_letters_pruned_total', { reason });
+    metricValue(t.deps, 'fleetline_influxdb_dead_letters_pruned_total', { reason });
 
   it('keeps at most max_rows, pruning the least recently refused first', async () => {
     const dead = open({ maxRows: 3 });
@@ -57,7 +37,7 @@ describe('dead-letter table bounds', () => {
     expect(dead.list(1)[0]).toMatchObject({ line: 'd v=1', count: 1 });
     expect(dead.stats()).toMatchObject({ rows: 3, pruned: { rows: 1, bytes: 0, age: 0 } });
     expect(await pruned('rows')).toBe(1);
-    const row = store.db.prepare('SELECT count(*) AS n FROM influxdb_dead_letters').get() as {
+    const row = t.store.db.prepare('SELECT count(*) AS n FROM influxdb_dead_letters').get() as {
       n: number;
     };
     expect(row.n).toBe(3);
@@ -68,7 +48,7 @@ describe('dead-letter table bounds', () => {
     dead.addAll(
       ['m v=1', 'm v=2', 'm v=3', 'm v=4', 'm v=5'].map((line) => ({ line, measurement: 'm' })),
       'dropped=5',
-      clock.now(),
+      t.clock.now(),
     );
     expect(lines(dead)).toEqual(['m v=5', 'm v=4']);
     expect(await pruned('rows')).toBe(3);
@@ -99,10 +79,10 @@ describe('dead-letter table bounds', () => {
   it('prunes dead letters not refused again within max_age', async () => {
     const dead = open({ maxAgeMs: 7 * DAY });
     add(dead, 'old v=1');
-    clock.advance(6 * DAY);
+    t.clock.advance(6 * DAY);
     add(dead, 'new v=1');
-    clock.advance(DAY);
-    dead.prune(clock.now());
+    t.clock.advance(DAY);
+    dead.prune(t.clock.now());
     expect(lines(dead)).toEqual(['new v=1']);
     expect(dead.stats()).toMatchObject({ rows: 1, pruned: { age: 1 } });
     expect(await pruned('age')).toBe(1);
@@ -124,15 +104,15 @@ describe('dead-letter table bounds', () => {
     add(dead, 'b v=1'); // prunes a: logged at once
     add(dead, 'c v=1'); // within the minute: held
     add(dead, 'd v=1');
-    const logged = () => logLines.filter((l) => l.event === 'influxdb_dead_letters_pruned');
+    const logged = () => t.logLines.filter((l) => l.event === 'influxdb_dead_letters_pruned');
     expect(logged()).toHaveLength(1);
     expect(logged()[0]).toMatchObject({ pruned: { rows: 1, bytes: 0, age: 0 }, rows: 1 });
-    clock.advance(60_000);
-    dead.prune(clock.now()); // nothing new to prune, but the held count is reported
+    t.clock.advance(60_000);
+    dead.prune(t.clock.now()); // nothing new to prune, but the held count is reported
     expect(logged()).toHaveLength(2);
     expect(logged()[1]).toMatchObject({ pruned: { rows: 2, bytes: 0, age: 0 } });
-    clock.advance(60_000);
-    dead.prune(clock.now());
+    t.clock.advance(60_000);
+    dead.prune(t.clock.now());
     expect(logged()).toHaveLength(2);
   });
 

@@ -6,14 +6,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { afterEach, beforeEach } from 'vitest';
 import type { InfluxdbConfig, SchemaConfig } from '../../../src/config/schema.ts';
 import type { Deps } from '../../../src/core/deps.ts';
 import type { Entry } from '../../../src/core/entry.ts';
+import { INFLUXDB_MIGRATIONS } from '../../../src/sinks/influxdb/tables.ts';
 import { createInfluxWriter, type InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
 import type { SpooledBatch } from '../../../src/spool/contract.ts';
 import { createStore, type Store } from '../../../src/store/sqlite.ts';
 import { createLogger } from '../../../src/telemetry/logger.ts';
 import { testDeps } from '../../helpers/deps.ts';
+import { type FakeClock, fakeClock } from '../../helpers/fake-clock.ts';
 
 export const SCHEMA: SchemaConfig = { routes: [], tag_keys: ['level', 'status', 'method'] };
 
@@ -43,6 +46,31 @@ export async function tempStore(): Promise<{ store: Store; cleanup: () => Promis
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What `useWriterTables` sets up afresh for each test. */
+export interface WriterTables {
+  store: Store;
+  clock: FakeClock;
+  /** Deps with `clock` and a logger whose JSON lines land in `logLines`. */
+  deps: Deps;
+  logLines: Record<string, unknown>[];
+}
+
+/** Per test of the calling suite: a temp store with the writer's tables, a fake clock, a log. */
+export function useWriterTables(): WriterTables {
+  const t = {} as WriterTables;
+  let cleanup: () => Promise<void> = async () => {};
+  beforeEach(async () => {
+    ({ store: t.store, cleanup } = await tempStore());
+    t.store.migrate('influxdb', INFLUXDB_MIGRATIONS);
+    t.clock = fakeClock();
+    const { log, lines } = capturedLog();
+    t.logLines = lines;
+    t.deps = testDeps({ clock: t.clock, log });
+  });
+  afterEach(() => cleanup());
+  return t;
 }
 
 /** A pino logger whose JSON lines are collected in `lines`. */
