@@ -1,17 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../../src/core/entry.ts';
-import type { InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
 import { createInfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
-import type { Store } from '../../../src/store/sqlite.ts';
 import { metricValue, testDeps } from '../../helpers/deps.ts';
 import { fakeClock } from '../../helpers/fake-clock.ts';
-import { type InfluxV2Endpoint, startInfluxV2Endpoint } from '../../helpers/influx-v2-endpoint.ts';
 import {
   capturedLog,
   LABELS,
   SCHEMA,
   spooledBatch,
-  tempStore,
+  useV2Writer,
   writerConfig,
 } from './writer-fixture.ts';
 
@@ -27,29 +24,16 @@ const entry = (i: number): Entry => ({
 });
 
 describe('InfluxDB writer dead-letter bounds', () => {
-  let store: Store;
-  let cleanup: () => Promise<void>;
-  let endpoint: InfluxV2Endpoint;
-  let writer: InfluxWriter | undefined;
-
-  beforeEach(async () => {
-    ({ store, cleanup } = await tempStore());
-    endpoint = await startInfluxV2Endpoint({ token: 'secret', org: 'acme', bucket: 'logs' });
-  });
-  afterEach(async () => {
-    await writer?.stop();
-    await endpoint.close();
-    await cleanup();
-  });
+  const h = useV2Writer();
 
   const start = async (
     deps: ReturnType<typeof testDeps>,
     deadLetters: { max_rows?: number; max_bytes?: number; max_age?: string },
     pruneIntervalMs?: number,
   ) => {
-    writer = createInfluxWriter(
+    h.writer = createInfluxWriter(
       writerConfig({
-        url: endpoint.url,
+        url: h.endpoint.url,
         api: 'v2',
         org: 'acme',
         bucket: 'logs',
@@ -58,18 +42,21 @@ describe('InfluxDB writer dead-letter bounds', () => {
       }),
       SCHEMA,
       deps,
-      { store, ...(pruneIntervalMs ? { pruneIntervalMs } : {}) },
+      { store: h.store, ...(pruneIntervalMs ? { pruneIntervalMs } : {}) },
     );
-    await writer.start();
-    await writer.ready();
-    return writer;
+    await h.writer.start();
+    await h.writer.ready();
+    return h.writer;
   };
 
   it('keeps at most max_rows of a refused burst, counting and logging the pruned lines', async () => {
     const { log, lines } = capturedLog();
     const deps = testDeps({ log });
     const w = await start(deps, { max_rows: 2 });
-    endpoint.respondNext({ status: 400, message: 'partial write: field type conflict dropped=5' });
+    h.endpoint.respondNext({
+      status: 400,
+      message: 'partial write: field type conflict dropped=5',
+    });
     await w.deliver([spooledBatch([0, 1, 2, 3, 4].map(entry), 1, 0)]);
     expect(w.deadLetters().map((d) => d.line.match(/high (\d)/)?.[1])).toEqual(['4', '3']);
     expect(await metricValue(deps, 'fleetline_influxdb_dead_letters_total')).toBe(5);
@@ -84,7 +71,10 @@ describe('InfluxDB writer dead-letter bounds', () => {
     const clock = fakeClock();
     const deps = testDeps({ clock });
     let w = await start(deps, {});
-    endpoint.respondNext({ status: 400, message: 'partial write: field type conflict dropped=1' });
+    h.endpoint.respondNext({
+      status: 400,
+      message: 'partial write: field type conflict dropped=1',
+    });
     await w.deliver([spooledBatch([entry(0)], 1, 0)]);
     expect(w.deadLetters()).toHaveLength(1);
     await w.stop();
@@ -92,7 +82,10 @@ describe('InfluxDB writer dead-letter bounds', () => {
     clock.advance(8 * DAY);
     w = await start(deps, {});
     expect(w.deadLetters()).toEqual([]);
-    endpoint.respondNext({ status: 400, message: 'partial write: field type conflict dropped=1' });
+    h.endpoint.respondNext({
+      status: 400,
+      message: 'partial write: field type conflict dropped=1',
+    });
     await w.deliver([spooledBatch([entry(1)], 2, 1)]);
     await w.stop();
 
@@ -107,14 +100,20 @@ describe('InfluxDB writer dead-letter bounds', () => {
   });
 
   it('applies the defaults when the config has no dead_letters section', async () => {
-    writer = createInfluxWriter(
-      writerConfig({ url: endpoint.url, api: 'v2', org: 'acme', bucket: 'logs', token: 'secret' }),
+    h.writer = createInfluxWriter(
+      writerConfig({
+        url: h.endpoint.url,
+        api: 'v2',
+        org: 'acme',
+        bucket: 'logs',
+        token: 'secret',
+      }),
       SCHEMA,
       testDeps(),
-      { store },
+      { store: h.store },
     );
-    await writer.start();
-    expect(writer.deadLetterStats().limits).toEqual({
+    await h.writer.start();
+    expect(h.writer.deadLetterStats().limits).toEqual({
       max_rows: 100_000,
       max_bytes: 64 * 1024 * 1024,
       max_age: '7d',

@@ -1,12 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../../src/core/entry.ts';
 import { signalCatalog } from '../../../src/generate/signal-catalog.ts';
 import { createCatalog } from '../../../src/sinks/influxdb/catalog.ts';
 import { compileSchema } from '../../../src/sinks/influxdb/points.ts';
-import type { InfluxWriter } from '../../../src/sinks/influxdb/writer.ts';
-import type { Db, Store } from '../../../src/store/sqlite.ts';
+import type { Db } from '../../../src/store/sqlite.ts';
 import { metricValue, testDeps } from '../../helpers/deps.ts';
-import { type InfluxV2Endpoint, startInfluxV2Endpoint } from '../../helpers/influx-v2-endpoint.ts';
 import { referenceToPoint } from './reference-encoder.ts';
 import {
   capturedLog,
@@ -14,7 +12,7 @@ import {
   SCHEMA,
   spooledBatch,
   startV2Writer,
-  tempStore,
+  useV2Writer,
 } from './writer-fixture.ts';
 
 const T = 1_700_000_000;
@@ -52,24 +50,11 @@ const log = (record: Entry['record'], tag = 'app.log'): Entry => ({
 });
 
 describe('InfluxDB writer catalog', () => {
-  let store: Store;
-  let cleanup: () => Promise<void>;
-  let endpoint: InfluxV2Endpoint;
-  let writer: InfluxWriter | undefined;
-
-  beforeEach(async () => {
-    ({ store, cleanup } = await tempStore());
-    endpoint = await startInfluxV2Endpoint({ token: 'secret', org: 'acme', bucket: 'logs' });
-  });
-  afterEach(async () => {
-    await writer?.stop();
-    await endpoint.close();
-    await cleanup();
-  });
+  const h = useV2Writer();
 
   const start = async (deps = testDeps()) => {
-    writer = await startV2Writer(endpoint.url, store, {}, deps);
-    return writer;
+    h.writer = await startV2Writer(h.endpoint.url, h.store, {}, deps);
+    return h.writer;
   };
 
   it('records the same measurements, tags and first-seen field types as the map-based rule', async () => {
@@ -111,7 +96,7 @@ describe('InfluxDB writer catalog', () => {
     const w = await start(deps);
     const entries = [log({ v: 'refused' }, 'app.typed'), log({ v: 2.5 }, 'app.typed')];
     // The two-line body is refused, then its first half alone: that line is dead-lettered.
-    endpoint.respondNext({ status: 400, message: 'bad' }, { status: 400, message: 'bad' });
+    h.endpoint.respondNext({ status: 400, message: 'bad' }, { status: 400, message: 'bad' });
     await w.deliver([spooledBatch(entries, 1, 0)]);
     expect(w.deadLetters()).toHaveLength(1);
     expect(w.catalog()).toEqual(referenceCatalog([{ entries, firstSeq: 0, refused: [0] }]));
@@ -134,27 +119,27 @@ describe('InfluxDB writer catalog', () => {
   it('keeps a bounded catalog for records with generated keys, and writes every point', async () => {
     const { log: logger, lines } = capturedLog();
     const deps = testDeps({ log: logger });
-    writer = await startV2Writer(
-      endpoint.url,
-      store,
+    h.writer = await startV2Writer(
+      h.endpoint.url,
+      h.store,
       { catalog: { max_measurements: 1000, max_fields: 4, max_tag_keys: 100 } },
       deps,
     );
     // A field per request id: 100 distinct names, in two deliveries.
     const withIds = (from: number) =>
       Array.from({ length: 50 }, (_, i) => log({ msg: 'done', [`req_${from + i}`]: 1 }));
-    await writer.deliver([spooledBatch(withIds(0), 1, 0)]);
-    await writer.deliver([spooledBatch(withIds(50), 2, 50)]);
+    await h.writer.deliver([spooledBatch(withIds(0), 1, 0)]);
+    await h.writer.deliver([spooledBatch(withIds(50), 2, 50)]);
 
-    expect(endpoint.lines()).toHaveLength(100);
-    expect(endpoint.lines()[99]).toMatch(/req_99=1/);
-    expect(writer.catalog().find((m) => m.name === 'app.log')?.fields).toEqual({
+    expect(h.endpoint.lines()).toHaveLength(100);
+    expect(h.endpoint.lines()[99]).toMatch(/req_99=1/);
+    expect(h.writer.catalog().find((m) => m.name === 'app.log')?.fields).toEqual({
       instance_id: 'string',
       msg: 'string',
       req_0: 'float',
       req_1: 'float',
     });
-    const stored = store.db
+    const stored = h.store.db
       .prepare("SELECT count(*) AS n FROM influxdb_catalog WHERE kind = 'field'")
       .get() as { n: number };
     expect(stored.n).toBe(4);
@@ -168,26 +153,26 @@ describe('InfluxDB writer catalog', () => {
   });
 
   it('bounds the catalog by default', async () => {
-    writer = await start();
-    await writer.deliver([
+    h.writer = await start();
+    await h.writer.deliver([
       spooledBatch(
         [log(Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`k${i}`, i])))],
         1,
         0,
       ),
     ]);
-    expect(Object.keys(writer.catalog()[0]!.fields)).toHaveLength(1000);
+    expect(Object.keys(h.writer.catalog()[0]!.fields)).toHaveLength(1000);
   });
 
   it('still gives the dashboards their signals when a flood of measurements fills the catalog', async () => {
-    writer = await startV2Writer(endpoint.url, store, {
+    h.writer = await startV2Writer(h.endpoint.url, h.store, {
       catalog: { max_measurements: 2, max_fields: 1000, max_tag_keys: 100 },
     });
     // Measurement names generated per client (a tag per request path, say) arrive first…
     const flood = Array.from({ length: 20 }, (_, i) =>
       log({ msg: 'x', status: '200' }, `app.path_${i}`),
     );
-    await writer.deliver([spooledBatch(flood, 1, 0)]);
+    await h.writer.deliver([spooledBatch(flood, 1, 0)]);
     // …then the rollup engine's first interval.
     const rollup: Entry = {
       tag: 'fleet_rollup',
@@ -196,11 +181,11 @@ describe('InfluxDB writer catalog', () => {
       tags: { role: 'web', version: '1.4.2', measurement: 'app.path_0' },
       record: { _count: 20n, reqtime_p95: 0.2, level_info: 20n, status_2xx: 20n },
     };
-    await writer.deliver([spooledBatch([rollup], 2, flood.length)]);
-    expect(endpoint.lines()).toHaveLength(21);
-    const names = writer.catalog().map((m) => m.name);
+    await h.writer.deliver([spooledBatch([rollup], 2, flood.length)]);
+    expect(h.endpoint.lines()).toHaveLength(21);
+    const names = h.writer.catalog().map((m) => m.name);
     expect(names).toEqual(['app.path_0', 'app.path_1', 'fleet_rollup']);
-    const signals = signalCatalog({ roles: [], measurements: writer.catalog(), instances: [] });
+    const signals = signalCatalog({ roles: [], measurements: h.writer.catalog(), instances: [] });
     expect(signals).toMatchObject({
       requestMeasurements: ['app.path_0', 'app.path_1'],
       numericFields: ['reqtime'],

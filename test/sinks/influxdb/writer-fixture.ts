@@ -17,6 +17,7 @@ import { createStore, type Store } from '../../../src/store/sqlite.ts';
 import { createLogger } from '../../../src/telemetry/logger.ts';
 import { testDeps } from '../../helpers/deps.ts';
 import { type FakeClock, fakeClock } from '../../helpers/fake-clock.ts';
+import { type InfluxV2Endpoint, startInfluxV2Endpoint } from '../../helpers/influx-v2-endpoint.ts';
 
 export const SCHEMA: SchemaConfig = { routes: [], tag_keys: ['level', 'status', 'method'] };
 
@@ -71,6 +72,31 @@ export function useWriterTables(): WriterTables {
   });
   afterEach(() => cleanup());
   return t;
+}
+
+/** What `useV2Writer` sets up afresh for each test; a test assigns the writer it starts. */
+export interface V2WriterHarness {
+  store: Store;
+  endpoint: InfluxV2Endpoint;
+  /** Stopped after the test when set. */
+  writer: InfluxWriter | undefined;
+}
+
+/** Per test of the calling suite: a temp store and a v2 endpoint double (org acme, bucket logs). */
+export function useV2Writer(): V2WriterHarness {
+  const h = {} as V2WriterHarness;
+  let cleanup: () => Promise<void> = async () => {};
+  beforeEach(async () => {
+    ({ store: h.store, cleanup } = await tempStore());
+    h.endpoint = await startInfluxV2Endpoint({ token: 'secret', org: 'acme', bucket: 'logs' });
+    h.writer = undefined;
+  });
+  afterEach(async () => {
+    await h.writer?.stop();
+    await h.endpoint.close();
+    await cleanup();
+  });
+  return h;
 }
 
 /** A pino logger whose JSON lines are collected in `lines`. */
