@@ -9,17 +9,20 @@ import { createRollupEngine, MAX_QUERY_BUCKETS } from '../../src/rollup/engine.t
 import { emptyState, encodeState } from '../../src/rollup/interval-state.ts';
 import { MAX_BUCKETS, QuantileSketch } from '../../src/rollup/quantile-sketch.ts';
 import { rollupTable } from '../../src/rollup/rollup-table.ts';
-import { createHttpServer, type HttpServer } from '../../src/server/http.ts';
+import { createHttpServer } from '../../src/server/http.ts';
 import { createStore } from '../../src/store/sqlite.ts';
 import { testDeps } from '../helpers/deps.ts';
 import { fakeClock } from '../helpers/fake-clock.ts';
 import { entry, ROLLUP_DEFAULTS, spooled, T0 } from '../rollup/fixtures.ts';
 import { spoolDouble } from '../rollup/spool-double.ts';
 
-describe('GET /api/rollups', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-api-'));
-  const clock = fakeClock(T0 + 25_000);
-  const deps = testDeps({ clock });
+/**
+ * Per describe block: a store, a rollup engine on it and the API in front, started before the
+ * block's own `beforeAll` (which fills the store) and stopped, with the store's files, after it.
+ */
+function rollupApi(name: string, nowMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), `fleetline-rollup-api-${name}-`));
+  const deps = testDeps({ clock: fakeClock(nowMs) });
   const store = createStore(dir);
   const engine = createRollupEngine(ROLLUP_DEFAULTS, deps, {
     store,
@@ -27,14 +30,22 @@ describe('GET /api/rollups', () => {
     members: () => 0,
     roleVersions: () => [],
   });
-  let http: HttpServer;
+  const http = createHttpServer({ ...defaultConfig().http, port: 0 }, deps, {
+    readiness: [],
+    routes: [rollupApiRoutes(deps, { engine })],
+  });
+  beforeAll(() => startAll([store, engine, http]));
+  afterAll(async () => {
+    await stopAll([store, engine, http]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { store, engine, http };
+}
+
+describe('GET /api/rollups', () => {
+  const { store, engine, http } = rollupApi('api', T0 + 25_000);
 
   beforeAll(async () => {
-    http = createHttpServer({ ...defaultConfig().http, port: 0 }, deps, {
-      readiness: [],
-      routes: [rollupApiRoutes(deps, { engine })],
-    });
-    await startAll([store, engine, http]);
     const spool = spoolDouble(store);
     await spool.deliver(
       engine,
@@ -47,10 +58,6 @@ describe('GET /api/rollups', () => {
         10,
       ),
     );
-  });
-  afterAll(async () => {
-    await stopAll([store, engine, http]);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const get = async (qs: string) => {
@@ -110,17 +117,7 @@ describe('GET /api/rollups', () => {
 });
 
 describe('GET /api/rollups › hostile numeric values', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-api-hostile-'));
-  const clock = fakeClock(T0 + 25_000);
-  const deps = testDeps({ clock });
-  const store = createStore(dir);
-  const engine = createRollupEngine(ROLLUP_DEFAULTS, deps, {
-    store,
-    spool: { appendInTransaction: () => undefined },
-    members: () => 0,
-    roleVersions: () => [],
-  });
-  let http: HttpServer;
+  const { store, engine, http } = rollupApi('hostile', T0 + 25_000);
   // One interval of role web: 2,000 request times in 1…2,000 ms, and 30,000 values from a
   // sender spraying the double range below them (negatives of every size, subnormals, tiny
   // positives), delivered in batches as the spool would.
@@ -131,20 +128,11 @@ describe('GET /api/rollups › hostile numeric values', () => {
   const values = [...junk, ...latencies];
 
   beforeAll(async () => {
-    http = createHttpServer({ ...defaultConfig().http, port: 0 }, deps, {
-      readiness: [],
-      routes: [rollupApiRoutes(deps, { engine })],
-    });
-    await startAll([store, engine, http]);
     const spool = spoolDouble(store);
     const entries = values.map((v, k) =>
       entry(T0 + (k % 9_000), { reqtime: v }, { role: 'web', version: '1.0' }),
     );
     await spool.deliver(engine, spooled(entries, 2_000));
-  });
-  afterAll(async () => {
-    await stopAll([store, engine, http]);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps the stored interval bounded and answers p95/p99 within 1 % of the exact values', async () => {
@@ -177,24 +165,9 @@ describe('GET /api/rollups › hostile numeric values', () => {
 });
 
 describe('GET /api/rollups › decode budget', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetline-rollup-api-budget-'));
-  const clock = fakeClock(T0 + 3_600_000);
-  const deps = testDeps({ clock });
-  const store = createStore(dir);
-  const engine = createRollupEngine(ROLLUP_DEFAULTS, deps, {
-    store,
-    spool: { appendInTransaction: () => undefined },
-    members: () => 0,
-    roleVersions: () => [],
-  });
-  let http: HttpServer;
+  const { store, http } = rollupApi('budget', T0 + 3_600_000);
 
   beforeAll(async () => {
-    http = createHttpServer({ ...defaultConfig().http, port: 0 }, deps, {
-      readiness: [],
-      routes: [rollupApiRoutes(deps, { engine })],
-    });
-    await startAll([store, engine, http]);
     // 2,400 intervals of 8 roles whose reqtime was sprayed: each sketch at the 2,048 bound.
     // Written as the engine stores them; delivering 20 M values would only take longer.
     const state = emptyState();
@@ -209,10 +182,6 @@ describe('GET /api/rollups › decode budget', () => {
       for (let k = 0; k < 2_400; k++)
         table.upsert(`r${k % 8}`, '1', 'app.access', T0 + Math.floor(k / 8) * 10_000, text, k, T0);
     })();
-  });
-  afterAll(async () => {
-    await stopAll([store, engine, http]);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const get = async (qs: string) => {
