@@ -487,7 +487,16 @@ export function createFleetRegistry(
     source: ObservationSource | undefined,
     cause?: Cause,
   ) => {
-    if (rec.terminatedAt !== undefined) return;
+    if (rec.terminatedAt !== undefined) {
+      // Already ended by the idle sweep, a guess its records may refute; a source that knows
+      // (EventBridge, EC2 saying terminated) confirms it is gone: no record brings it back now.
+      // The end stays where it was (its event is out); only who vouches for it changes.
+      if (rec.endedBy === IDLE && source !== undefined && source !== IDLE) {
+        rec.endedBy = source;
+        pass.dirty.add(rec);
+      }
+      return;
+    }
     const span = current(rec);
     const end = Math.max(at, span.from);
     rec.terminatedAt = end;
@@ -928,6 +937,10 @@ export function createFleetRegistry(
     if (now < reviveAfter) return false;
     const at = Math.min(atMs, now + SEEN_SKEW_MS);
     if (rec.terminatedAt === undefined || at <= rec.terminatedAt) return false;
+    // A record already older than the idle period (a backlog flushed late) does not refute the
+    // sweep: the next sweep would end it again at that record, and an agent replaying its
+    // buffer would make a return and an end per sweep. It comes back once its records catch up.
+    if (idleMs > 0 && now - at > idleMs) return false;
     try {
       observe([{ kind: 'seen', at, facts: { instanceId: rec.instanceId }, source: IDLE }]);
     } catch (err) {
