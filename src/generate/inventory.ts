@@ -11,8 +11,8 @@
  * `inventory.tag_hostvars` allows its key, named `inventory.tag_hostvar_prefix` + the key made
  * an identifier, and never under a name Ansible reserves or fleetline sets itself (refused and
  * reported). Any string value that Ansible would template (`{{ lookup('pipe', …) }}` runs a
- * command as well) is emitted as `{"__ansible_unsafe": value}`, which Ansible's JSON reader
- * takes as literal text.
+ * command as well), alone or joined with another (any value holding a `{`), is emitted as
+ * `{"__ansible_unsafe": value}`, which Ansible's JSON reader takes as literal text.
  */
 
 import type { InventoryConfig } from '../config/sections/inventory.ts';
@@ -53,7 +53,7 @@ export interface RefusedTag {
 /** What a rendering left out or defused; the caller counts and logs it. */
 export interface HostvarNotes {
   refused: RefusedTag[];
-  /** String values emitted as `__ansible_unsafe` because Ansible would have templated them. */
+  /** String values emitted as `__ansible_unsafe` because Ansible could template them. */
   inert: number;
   /** Instance ids left out of the Ansible inventory: not a plain host name (`ansibleHostName`). */
   hosts: string[];
@@ -124,10 +124,16 @@ const RESERVED = new Set(
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Ansible templates a string when it holds one of Jinja's start delimiters; a `#jinja2:` first
- * line may change those delimiters for the rest. Such a value is handed over as unsafe text.
+ * Ansible templates a string when it holds one of Jinja's start delimiters (`{{`, `{%`, `{#`); a
+ * `#jinja2:` first line may change those delimiters for the rest. Such a value is handed over as
+ * unsafe text. So is any value holding a single `{`: a delimiter split across two values
+ * (`a: "{"`, `b: "% set x = lookup('pipe', …) %}"`) is a template once a play joins them
+ * (`set_fact: x: "{{ a }}{{ b }}"`), and runs when the fact is used. Its first half always holds
+ * the `{`, and Ansible marks a template's result unsafe when any value it read was, so making
+ * every value with a `{` unsafe defuses every split (ansible-core 2.14, checked under real
+ * Ansible in test/integration/generate-inventory-split-jinja.test.ts).
  */
-const TEMPLATE = /\{\{|\{%|\{#|^#jinja2:/;
+const TEMPLATE = /\{|^#jinja2:/;
 function inert(v: string, notes?: HostvarNotes): string | UnsafeText {
   if (!TEMPLATE.test(v)) return v;
   if (notes) notes.inert++;
