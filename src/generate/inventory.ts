@@ -95,7 +95,9 @@ export const DEFAULT_HOSTVAR_POLICY = compileHostvarPolicy({
  * safe; `__ansible_*` keys are markers in Ansible's JSON (`__ansible_vault`, `__ansible_unsafe`)
  * that would turn the whole hostvars object into something else. The rest are the magic
  * variables without that prefix, the play/task keywords Ansible reports as reserved
- * (`ansible.vars.reserved`), and Python keywords, which Ansible's `isidentifier` rejects.
+ * (`ansible.vars.reserved`), the globals Ansible's templates call (a hostvar `lookup` shadows
+ * the function, and every `{{ lookup(…) }}` on that host fails), and Python keywords, which
+ * Ansible's `isidentifier` rejects.
  */
 const RESERVED_PREFIX = /^(ansible_|__ansible)/i;
 const RESERVED = new Set(
@@ -113,6 +115,8 @@ const RESERVED = new Set(
       'module_defaults name no_log notify order poll port post_tasks pre_tasks register ' +
       'remote_user rescue retries roles run_once serial strategy tags tasks throttle timeout ' +
       'until vars_files vars_prompt when',
+    // template globals (ansible-core 2.14 Templar.environment.globals)
+    'cycler dict joiner lipsum lookup namespace now q query range undef',
     // Python keywords
     'False None True and as assert await break class continue def del elif else except ' +
       'finally for from global if import in is lambda nonlocal not or pass raise return try ' +
