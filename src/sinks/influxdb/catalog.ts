@@ -9,7 +9,9 @@
  * no dashboard can use such names. A measurement keeps the first `maxTagKeys` tag keys and
  * `maxFields` fields it was seen with; at most `maxMeasurements` measurements are recorded, not
  * counting fleetline's own (`fleet_rollup`, `fleet_members`, `fleet_events`), which the
- * dashboards are built on. Names beyond the bounds are still written to InfluxDB: only the
+ * dashboards are built on: those are recorded whole, whatever the bounds (the dashboards find
+ * the rollup's signals by its field names, and their names are bounded by fleetline's own
+ * configuration, not by what clients send). Names beyond the bounds are still written to InfluxDB: only the
  * catalog leaves them out. They are counted per point carrying them in
  * `fleetline_influxdb_catalog_names_refused_total{kind}`, and each measurement that reaches a
  * bound is logged once (`influxdb_catalog_limit`, at most one line a minute, naming the
@@ -36,6 +38,9 @@ interface Known {
   name: string;
   tags: Set<string>;
   fields: Map<string, FieldType>;
+  /** `maxTagKeys` / `maxFields`, or unbounded for fleetline's own measurements. */
+  maxTags: number;
+  maxFields: number;
   /** Names refused since the last `report`, and whether that is on the pending list. */
   refusedTags: number;
   refusedFields: number;
@@ -142,17 +147,20 @@ export function createCatalog(
 
   const roomFor = (name: string) => OWN.has(name) || measurements < limits.maxMeasurements;
   const create = (name: string): Known => {
+    const own = OWN.has(name);
     const k: Known = {
       name,
       tags: new Set(),
       fields: new Map(),
+      maxTags: own ? Number.POSITIVE_INFINITY : limits.maxTagKeys,
+      maxFields: own ? Number.POSITIVE_INFINITY : limits.maxFields,
       refusedTags: 0,
       refusedFields: 0,
       pending: false,
       logged: false,
     };
     known.set(name, k);
-    if (!OWN.has(name)) measurements++;
+    if (!own) measurements++;
     return k;
   };
   const refuseMeasurement = (name: string) => {
@@ -205,12 +213,12 @@ export function createCatalog(
       let fieldsOver = 0;
       for (let i = 0; i < shape.tagCount; i++) {
         if (k.tags.has(shape.tagNames[i]!)) continue;
-        if (k.tags.size < limits.maxTagKeys) return true;
+        if (k.tags.size < k.maxTags) return true;
         tagsOver++;
       }
       for (let i = 0; i < shape.fieldCount; i++) {
         if (k.fields.has(shape.fieldNames[i]!)) continue;
-        if (k.fields.size < limits.maxFields) return true;
+        if (k.fields.size < k.maxFields) return true;
         fieldsOver++;
       }
       for (; tagsOver > 0; tagsOver--) refuse(k, 'tag');
@@ -247,14 +255,14 @@ export function createCatalog(
         }
         if (r.kind === 'tag') {
           if (k.tags.has(r.name)) continue;
-          if (k.tags.size >= limits.maxTagKeys) over.push(r);
+          if (k.tags.size >= k.maxTags) over.push(r);
           else {
             k.tags.add(r.name);
             tagNames++;
           }
         } else {
           if (k.fields.has(r.name)) continue;
-          if (k.fields.size >= limits.maxFields) over.push(r);
+          if (k.fields.size >= k.maxFields) over.push(r);
           else {
             k.fields.set(r.name, r.type ?? 'float');
             fieldNames++;
@@ -276,7 +284,7 @@ export function createCatalog(
         if (tags[t] === '') continue;
         const name = safeKey(t);
         if (k.tags.has(name)) continue;
-        if (k.tags.size >= limits.maxTagKeys) {
+        if (k.tags.size >= k.maxTags) {
           refuse(k, 'tag');
           continue;
         }
@@ -287,7 +295,7 @@ export function createCatalog(
       for (const f in fields) {
         const name = safeKey(f);
         if (k.fields.has(name)) continue;
-        if (k.fields.size >= limits.maxFields) {
+        if (k.fields.size >= k.maxFields) {
           refuse(k, 'field');
           continue;
         }
