@@ -187,6 +187,23 @@ const ADDRESS = /^[A-Za-z0-9:][A-Za-z0-9.:-]*$/;
 const hostAddress = (i: InstanceModel) =>
   [i.privateIp, i.privateDns].find((a) => a !== undefined && ADDRESS.test(a));
 
+/**
+ * The hostvars fleetline sets, some only when the registry knows them (`az`, the addresses): a
+ * tag never takes one of these names, also on a host where fleetline leaves it unset, or a play
+ * reading `private_ip` would get the registry's address on one host and a tag on the next.
+ */
+const OWN_NAMES = new Set([
+  'instance_id',
+  'role',
+  'version',
+  'slot',
+  'slot_alias',
+  'launched_at',
+  'az',
+  'private_ip',
+  'private_dns',
+]);
+
 export function hostVars(
   i: InstanceModel,
   policy: HostvarPolicy = DEFAULT_HOSTVAR_POLICY,
@@ -221,7 +238,7 @@ export function hostVars(
       ? 'invalid_name'
       : RESERVED_PREFIX.test(name) || RESERVED.has(name)
         ? 'reserved'
-        : name in vars || keys.length > 1
+        : OWN_NAMES.has(name) || name in vars || keys.length > 1
           ? 'collision'
           : undefined;
     if (reason) for (const key of keys) refuse(key, name, reason);
