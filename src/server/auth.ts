@@ -127,23 +127,36 @@ export function refusalMessage(reason: RefusalReason, route: Exclude<RouteAuth, 
 /**
  * The URL with every `p` query value replaced by `[redacted]`, and the first non-empty one
  * decoded (as InfluxDB takes the first of a repeated parameter). Cheap when there is no `p`.
+ *
+ * The query starts where fastify's router starts it, at the first `?` or `#`: a raw `#` is not
+ * a fragment to it (`/write#&p=…` reaches /write with `p` in req.query). Starting at `?` only
+ * left such a `p` unredacted in req.url, req.query and the refusal log's path.
  */
 export function takeQueryPassword(url: string): { url: string; password?: string } {
-  const q = url.indexOf('?');
-  if (q < 0 || !/(?:^|&)(?:p|%70)=/i.test(url.slice(q + 1))) return { url };
+  const q = queryStart(url);
+  if (q < 0 || !/(?:^|[&?#])(?:p|%70)=/i.test(url.slice(q + 1))) return { url };
   let password: string | undefined;
   const parts = url
     .slice(q + 1)
     .split('&')
     .map((part) => {
       const eq = part.indexOf('=');
-      if (eq < 0 || decodeComponent(part.slice(0, eq)) !== 'p' || eq === part.length - 1)
-        return part;
-      password ??= decodeComponent(part.slice(eq + 1));
-      return `${part.slice(0, eq)}=${REDACTED}`;
+      if (eq < 0 || eq === part.length - 1) return part;
+      const key = part.slice(0, eq);
+      if (decodeComponent(key) === 'p') password ??= decodeComponent(part.slice(eq + 1));
+      // `x?p=…` / `x#p=…` (a second `?` or a `#` after the first): no `p` to the query parser,
+      // but a `p` the client meant, so redacted all the same (and not taken).
+      else if (!/[?#](?:p|%70)$/.test(key)) return part;
+      return `${key}=${REDACTED}`;
     });
   const redacted = `${url.slice(0, q + 1)}${parts.join('&')}`;
   return password === undefined ? { url: redacted } : { url: redacted, password };
+}
+
+function queryStart(url: string): number {
+  const question = url.indexOf('?');
+  const hash = url.indexOf('#');
+  return hash < 0 || (question >= 0 && question < hash) ? question : hash;
 }
 
 /** As the query-string parser decodes: `+` is a space; a bad escape stays as sent. */

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { HttpError, InfluxDB, Point, setLogger } from '@influxdata/influxdb-client';
 import type { FastifyPluginAsync } from 'fastify';
@@ -91,6 +92,23 @@ async function start(opts: { token?: string } = { token: TOKEN }): Promise<Harne
 }
 
 const q = encodeURIComponent;
+
+/** Sends a request head as written (fetch would drop a `#…`); resolves with the status. */
+function rawRequest(url: string, head: string, body = ''): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += String(d);
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
+    socket.end(
+      `${head}\r\nhost: x\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+}
 
 describe('HTTP authentication for InfluxDB 1.x clients', () => {
   it('accepts basic auth with the token as password and any username on /write (Telegraf, influx CLI)', async () => {
@@ -271,6 +289,34 @@ describe('HTTP authentication for InfluxDB 1.x clients', () => {
     for (const secret of [TOKEN, WRONG]) {
       for (const form of [secret, q(secret), Buffer.from(`telegraf:${secret}`).toString('base64')])
         expect(logs).not.toContain(form);
+    }
+  });
+
+  it('takes p after a raw `#` out of the URL as well: fastify routes and parses it as query', async () => {
+    const h = await start();
+    // fastify's router ends the path at the first `?` or `#`, so this is POST /write with p.
+    expect(
+      await rawRequest(h.server.url(), `POST /write#&db=d&p=${q(TOKEN)} HTTP/1.1`, 'm v=1 1'),
+    ).toBe(204);
+    expect(
+      await rawRequest(h.server.url(), `POST /write#&db=d&p=${q(WRONG)} HTTP/1.1`, 'm v=1 1'),
+    ).toBe(401);
+    // A `p` behind a second `?` is no parameter to fastify: not taken, but not logged either.
+    expect(
+      await rawRequest(h.server.url(), `POST /write#x?p=${q(WRONG)} HTTP/1.1`, 'm v=1 1'),
+    ).toBe(401);
+    expect(
+      await rawRequest(
+        h.server.url(),
+        `GET /api/echo#&p=${q(TOKEN)} HTTP/1.1\r\nauthorization: Bearer ${TOKEN}`,
+      ),
+    ).toBe(200);
+    expect(h.sink.entries()).toHaveLength(1);
+    expect(h.seen).toEqual([{ url: '/api/echo#&p=[redacted]', query: { p: '[redacted]' } }]);
+    const logs = h.logs();
+    expect(logs).toContain('"event":"http_unauthorized"');
+    for (const secret of [TOKEN, WRONG]) {
+      for (const form of [secret, q(secret)]) expect(logs).not.toContain(form);
     }
   });
 

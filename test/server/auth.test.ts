@@ -145,6 +145,15 @@ describe('takeQueryPassword', () => {
     ['/write?p=', '/write?p=', undefined],
     ['/write?p&db=a', '/write?p&db=a', undefined],
     ['/write?up=1&pp=2', '/write?up=1&pp=2', undefined],
+    // fastify's router starts the query string at the first `?` or `#`: a `p` after a raw `#`
+    // is a query parameter to it, so it is one here too (taken and redacted).
+    ['/write#&p=after-hash', '/write#&p=[redacted]', 'after-hash'],
+    ['/write#x&p=after-hash?y', '/write#x&p=[redacted]', 'after-hash?y'],
+    ['/write?db=a&p=tok#frag', '/write?db=a&p=[redacted]', 'tok#frag'],
+    // A `p` behind a second `?` or a `#` is no query parameter to fastify: redacted, not taken.
+    ['/write#x?p=behind-question', '/write#x?p=[redacted]', undefined],
+    ['/write?#%70=behind-hash&u=me', '/write?#%70=[redacted]&u=me', undefined],
+    ['/write?db=a?P=upper&up=1', '/write?db=a?P=upper&up=1', undefined],
   ])('%s', (url, redacted, password) => {
     expect(takeQueryPassword(url)).toEqual(
       password === undefined ? { url: redacted } : { url: redacted, password },
