@@ -689,10 +689,14 @@ export function createFleetRegistry(
   const removeUnlisted = (pass: Pass, o: Extract<Observation, { kind: 'snapshot' }>) => {
     const listed = new Set(o.instances.map((f) => f.instanceId));
     for (const rec of [...byId.values()]) {
+      // An EC2 listing asked for before the instance's current life began (started again,
+      // reported by EventBridge while the listing was on its way) cannot know of it: absent,
+      // it says nothing about that life. The next listing does.
       if (
         rec.terminatedAt === undefined &&
         rec.sources.has(o.source) &&
-        !listed.has(rec.instanceId)
+        !listed.has(rec.instanceId) &&
+        (o.source !== 'ec2' || lifeStart(rec) <= o.at)
       )
         terminate(pass, rec, o.at, o.source);
     }
