@@ -88,7 +88,14 @@ function checkHeader(header: string, digest: Buffer): AuthResult {
   const scheme = m?.[1]?.toLowerCase() as 'bearer' | 'token' | 'basic' | undefined;
   const value = m?.[2]?.trim();
   if (!scheme || !value) return { ok: false, reason: 'malformed', ...(scheme ? { scheme } : {}) };
-  if (scheme !== 'basic') return verdict(scheme, value, digest);
+  if (scheme !== 'basic') {
+    // Node hands header values over as Latin-1, one char per byte. Go clients (Telegraf) and
+    // curl send a non-ASCII token as its UTF-8 bytes, Node's http as Latin-1: either counts,
+    // as the UTF-8 of basic auth and of `p` always did.
+    const asReceived = verdict(scheme, value, digest);
+    if (asReceived.ok || !/[\u0080-\uffff]/.test(value)) return asReceived;
+    return verdict(scheme, Buffer.from(value, 'latin1').toString('utf8'), digest);
+  }
   // RFC 7617: base64 of user-id ":" password; the user-id cannot hold a colon, the password can.
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return { ok: false, reason: 'malformed', scheme };
   const decoded = Buffer.from(value, 'base64').toString('utf8');

@@ -320,6 +320,29 @@ describe('HTTP authentication for InfluxDB 1.x clients', () => {
     }
   });
 
+  it('takes a non-ASCII token in every form, as curl and Go send it (UTF-8) and as Node does', async () => {
+    const token = 'tökén-ünïcode-Tok3n';
+    const h = await start({ token });
+    const url = h.server.url();
+    // A string written to the socket goes out as UTF-8 bytes, as curl and Go clients send it.
+    for (const scheme of ['Bearer', 'Token'])
+      expect(
+        await rawRequest(url, `GET /api/echo HTTP/1.1\r\nauthorization: ${scheme} ${token}`),
+      ).toBe(200);
+    // Node's fetch sends Latin-1.
+    const viaFetch = await fetch(`${url}/api/echo`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(viaFetch.status).toBe(200);
+    expect(
+      (await h.post('/write?db=d', 'm v=1 1', { authorization: basic('u', token) })).status,
+    ).toBe(204);
+    expect((await h.post(`/write?db=d&p=${q(token)}`, 'm v=1 1')).status).toBe(204);
+    expect(await rawRequest(url, `GET /api/echo HTTP/1.1\r\nauthorization: Bearer ${token}X`)).toBe(
+      401,
+    );
+  });
+
   it('takes p out of URLs even without http.token, so it is never logged', async () => {
     const h = await start({});
     expect((await h.post(`/write?db=d&u=x&p=${q(TOKEN)}`, 'm v=1 1')).status).toBe(204);

@@ -22,6 +22,24 @@ describe('HTTP token check', () => {
     });
   });
 
+  it('reads a Bearer/Token value as the UTF-8 bytes Go clients and curl send, or as Latin-1 (Node http)', () => {
+    const unicode = 'tökén-ünïcode-0123';
+    const d = tokenDigest(unicode);
+    // Node hands header values over as Latin-1: UTF-8 bytes arrive as one char per byte.
+    const utf8Bytes = Buffer.from(unicode, 'utf8').toString('latin1');
+    for (const scheme of ['Bearer', 'Token']) {
+      for (const sent of [utf8Bytes, unicode]) {
+        expect(authenticate({ authorization: `${scheme} ${sent}` }, 'header', d).ok, sent).toBe(
+          true,
+        );
+      }
+    }
+    expect(authenticate({ authorization: `Bearer ${utf8Bytes}X` }, 'header', d)).toMatchObject({
+      ok: false,
+      reason: 'wrong_token',
+    });
+  });
+
   it('refuses another token of the same length, a prefix, a longer one and an empty one', () => {
     const other = `${token.slice(0, -1)}X`;
     expect(other).toHaveLength(token.length);
