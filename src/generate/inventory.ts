@@ -161,7 +161,16 @@ export const hostName = (i: InstanceModel) => i.instanceId;
  * and `,` as separators in `--limit` patterns. EC2 ids and DNS names pass.
  */
 const INVENTORY_HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-export const ansibleHostName = (i: InstanceModel) => INVENTORY_HOST_NAME.test(hostName(i));
+/**
+ * A name for the control machine itself: `localhost` (and `*.localhost`, `localhost.*`, in any
+ * case, as a resolver reads it), 127.0.0.0/8, 0.0.0.0. An inventory host of that name replaces
+ * Ansible's implicit localhost: every `delegate_to: localhost` task of the operator's plays
+ * would go over ssh with that host's vars, and its role's plays would run on the operator's own
+ * machine. An agent whose hostname is `localhost` (a container's default) would do it.
+ */
+const LOCAL_NAME = /^(?:localhost(?:\..*)?|.*\.localhost|127(?:\.[0-9]+){3}|0\.0\.0\.0)\.?$/i;
+export const ansibleHostName = (i: InstanceModel) =>
+  INVENTORY_HOST_NAME.test(hostName(i)) && !LOCAL_NAME.test(hostName(i));
 
 /** `web-1`: the slot alias that stays the same across replacements. */
 export function slotAlias(i: InstanceModel): string {
@@ -317,9 +326,10 @@ export function ansibleHost(
  * can come from the records agents send: a newline in any of them would start a directive of
  * its own (`ProxyCommand` runs a command on the operator's machine), whitespace or `*`/`!`
  * would add host patterns, `%` is a token in HostName. So comments lose control characters,
- * an instance id is a Host pattern only when it is a plain name, and an address is used only
- * when it looks like an IP or DNS name and does not start with `-` (`hostAddress`; otherwise
- * the instance is listed as skipped). Registry attributes (EC2 tags) never reach ssh_config.
+ * an instance id is a Host pattern only when it is a plain name that does not name the local
+ * machine (`ssh localhost` must stay local), and an address is used only when it looks like an
+ * IP or DNS name and does not start with `-` (`hostAddress`; otherwise the instance is listed
+ * as skipped). Registry attributes (EC2 tags) never reach ssh_config.
  */
 const SSH_TOKEN = /^[A-Za-z0-9._-]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
@@ -336,9 +346,10 @@ export function sshConfig(model: GenerationModel): string {
       out.push('', `# ${commentText(i.instanceId)} (${about}): no private address known, skipped`);
       continue;
     }
-    const patterns = SSH_TOKEN.test(i.instanceId)
-      ? `${slotAlias(i)} ${i.instanceId}`
-      : slotAlias(i);
+    const patterns =
+      SSH_TOKEN.test(i.instanceId) && !LOCAL_NAME.test(i.instanceId)
+        ? `${slotAlias(i)} ${i.instanceId}`
+        : slotAlias(i);
     out.push('', `# ${about}`, `Host ${patterns}`, `  HostName ${address}`);
   }
   return `${out.join('\n')}\n`;
