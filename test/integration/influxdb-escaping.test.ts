@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/core/entry.ts';
+import { safeKey, storedMeasurement, storedTagValue } from '../../src/sinks/influxdb/encode.ts';
 import { createInfluxWriter, type InfluxWriter } from '../../src/sinks/influxdb/writer.ts';
 import type { Store } from '../../src/store/sqlite.ts';
 import { metricValue, testDeps } from '../helpers/deps.ts';
@@ -123,7 +124,7 @@ describe('InfluxDB names and numbers that 1.x cannot take as they are', () => {
       },
       {
         measurement: 'esc.labels',
-        tags: { ...labels, 'k\\/ x': 'v\\ y', 'dir\\/': 'C:\\dir\\/' },
+        tags: { ...labels, 'k\\/ x': 'v\\/ y', 'dir\\/': 'C:\\dir\\/' },
         fields: { v: 6 },
       },
       {
@@ -169,5 +170,98 @@ describe('InfluxDB names and numbers that 1.x cannot take as they are', () => {
     const [keys = []] = await influxql('SHOW FIELD KEYS FROM u64', { db });
     expect(keys[0]?.values).toContainEqual(['id', 'integer']);
     expect(w.catalog().find((m) => m.name === 'u64')?.fields.id).toBe('integer');
+  });
+});
+
+describe('InfluxDB names 1.x reads differently inside a multi-line body', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  const writers: InfluxWriter[] = [];
+
+  beforeEach(async () => {
+    ({ store, cleanup } = await tempStore());
+  });
+  afterEach(async () => {
+    for (const w of writers.splice(0)) await w.stop();
+    await cleanup();
+  });
+
+  const start = async (database: string, deps = testDeps()) => {
+    const w = createInfluxWriter(writerConfig({ url: influxUrl(), database }), SCHEMA, deps, {
+      store,
+    });
+    writers.push(w);
+    await w.start();
+    return w;
+  };
+
+  const rows = async (db: string) => {
+    const [series = []] = await influxql('SELECT * FROM /.*/ GROUP BY *', { db, epoch: 'ns' });
+    return series.flatMap((s) =>
+      s.values.map((v) => ({
+        measurement: s.name,
+        tags: Object.fromEntries(Object.entries(s.tags ?? {}).filter(([, tv]) => tv !== '')),
+        fields: Object.fromEntries(
+          s.columns.map((c, i) => [c, v[i]]).filter(([c, fv]) => c !== 'time' && fv !== null),
+        ),
+      })),
+    );
+  };
+
+  // 1.x splits a body into lines before parsing them, skipping backslash *pairs* from the
+  // line's start: `\\ ` in a tag value (a backslash, then the escaped space) looks like the end
+  // of the tags there, a later `\\,` like a field separator, and the quote bookkeeping goes
+  // wrong: the newline inside the string field ends the line (400 for a valid record).
+  it('writes a tag value with a backslash before a space next to a multi-line message', async () => {
+    const db = await freshDatabase('escaping_split');
+    const deps = testDeps();
+    const w = await start(db, deps);
+    const entries: Entry[] = [
+      {
+        tag: 'split',
+        sec: T,
+        nsec: 0,
+        record: { level: 'C:\\ x\\,y', msg: 'first\nsecond' },
+        labels: LABELS,
+      },
+      { tag: 'split', sec: T, nsec: 1, record: { level: 'ok', msg: 'next' }, labels: LABELS },
+    ];
+    await w.deliver([spooledBatch(entries, 1, 0)]);
+    expect(w.deadLetters()).toEqual([]);
+    const labels = { role: 'web', version: '1.4.2', slot: '0' };
+    expect(
+      (await rows(db)).sort((a, b) => (String(a.fields.msg) < String(b.fields.msg) ? -1 : 1)),
+    ).toEqual([
+      {
+        measurement: 'split',
+        tags: { ...labels, level: storedTagValue('C:\\ x\\,y') },
+        fields: { msg: 'first\nsecond' },
+      },
+      { measurement: 'split', tags: { ...labels, level: 'ok' }, fields: { msg: 'next' } },
+    ]);
+  });
+
+  // 1.x skips leading spaces, tabs and NULs of a line (and of the field section): a
+  // measurement starting with a tab or NUL lost it (or, before `#`, the line became a comment
+  // and nothing was stored), and so did a first field key.
+  it('stores measurements and first field keys that start with a tab or NUL under their names', async () => {
+    const db = await freshDatabase('escaping_blank');
+    const deps = testDeps();
+    const w = await start(db, deps);
+    const names = ['\t#m', '\tm', '\0m', '\t', '_#m'];
+    const entries: Entry[] = names.map((tag, i) => ({
+      tag,
+      sec: T,
+      nsec: i,
+      record: { '\tk': 1, n: i },
+      labels: LABELS,
+    }));
+    await w.deliver([spooledBatch(entries, 1, 0)]);
+    expect(w.deadLetters()).toEqual([]);
+    const got = (await rows(db)).sort((a, b) => Number(a.fields.n) - Number(b.fields.n));
+    expect(got.map((r) => r.measurement)).toEqual(names.map(storedMeasurement));
+    expect(new Set(got.map((r) => r.measurement)).size).toBe(names.length);
+    for (const r of got) expect(Object.keys(r.fields).sort()).toEqual([safeKey('\tk'), 'n']);
+    expect(safeKey('\tk')).not.toBe('k');
   });
 });

@@ -5,7 +5,8 @@
  *
  * Rules (each checked against a real InfluxDB 1.6.7, see test/sinks/influxdb/encode.test.ts):
  * - Measurement: `,` and space are backslash-escaped. A leading `#` would turn the line into a
- *   comment (the server answers 204 and stores nothing), so such a name gets a `_` prefix.
+ *   comment (the server answers 204 and stores nothing), so such a name gets a `_` prefix (see
+ *   leading blanks below).
  * - Tag keys, tag values: `,` `=` space are backslash-escaped. Field keys: the same, and `"`.
  * - Newlines: a raw newline ends the line in names and tags, so in measurement, tag keys/values
  *   and field keys `\n` / `\r` are *replaced* by the two characters `\n` / `\r` (stored
@@ -21,8 +22,17 @@
  *   `C:\dir\` → `C:\dir\/`, `a\ b` → `a\/ b`. The rule is injective: a backslash already
  *   followed by slashes and then such a position gets one more (`a\/ b` → `a\// b`), so two
  *   distinct names are never stored as one; dropping one `/` after each such backslash gives the
- *   original name back. Tag values only need it at the end (`a\ b` as a value is stored exactly).
+ *   original name back. Tag values need it at the end and before a space: 1.x splits a body into
+ *   lines before parsing, skipping backslash *pairs* from the line's start, so `a\\ b` (the
+ *   value's backslash, then the escaped space) looks like the end of the tags there; a later
+ *   `\\,` or quote then upsets its quote bookkeeping, and a newline in a string field ends
+ *   the line (400), or the line runs on into the next ones. `a\,b` as a value is stored exactly.
  *   `safeKey` applies it to keys, so the catalog records the names InfluxDB stores.
+ * - Leading blanks: 1.x skips spaces, tabs and NULs at the start of a line and of its field
+ *   section, so a measurement or a (first) field key starting with a tab or NUL would lose it,
+ *   or be refused, or (a tab before `#`) turn the line into a comment. Such a measurement, like
+ *   one starting with `#`, and such a key get a `_` in front; to stay injective, so does a name
+ *   that already starts with underscores followed by one of those (`_#x` → `__#x`).
  * - String field values: wrapped in `"`, with `"` and `\` escaped.
  * - Numbers: a JS `number` is always written as a float, even when it is integral. fluentd JSON
  *   carries `1` and `1.5` for the same key, and InfluxDB fixes a field's type with its first
@@ -84,7 +94,18 @@ export function fieldType(v: FieldScalar): FieldType {
  */
 const KEY_GUARD = /\\(?=\/*(?:[ ,=]|$))/g;
 const MEASUREMENT_GUARD = /\\(?=\/*(?:[ ,="]|$))/g;
-const TAG_VALUE_GUARD = /\\(?=\/*$)/g;
+const TAG_VALUE_GUARD = /\\(?=\/*(?: |$))/g;
+const TAG_VALUE_GUARDED = /\\\/*(?: |$)/;
+
+/** Names 1.x would strip or read as a comment at the start of a line or field section. */
+const MEASUREMENT_LEAD = /^_*[#\t\0]/;
+const KEY_LEAD = /^_*[\t\0]/;
+
+function leadNeedsPrefix(s: string, lead: RegExp, hash: boolean): boolean {
+  // Most names start with a letter: one char test, no regex.
+  const c = s.charCodeAt(0);
+  return c === 0x09 || c === 0x00 || (hash && c === 0x23) || (c === 0x5f && lead.test(s));
+}
 
 /**
  * The name InfluxDB stores for a tag or field key: `time` → `time_` (1.x drops a `time` field
@@ -92,7 +113,8 @@ const TAG_VALUE_GUARD = /\\(?=\/*$)/g;
  */
 export function safeKey(key: string): string {
   if (key === 'time') return 'time_';
-  return key.includes('\\') ? key.replace(KEY_GUARD, '\\/') : key;
+  const k = key.includes('\\') ? key.replace(KEY_GUARD, '\\/') : key;
+  return leadNeedsPrefix(k, KEY_LEAD, false) ? `_${k}` : k;
 }
 
 function escapeIdentifier(s: string, specials: RegExp, needsWork: RegExp): string {
@@ -115,7 +137,7 @@ const FIELD_KEY_NEEDS_WORK = /[,= \n\r"]/;
 export function escapeMeasurement(name: string): string {
   const guarded = name.includes('\\') ? name.replace(MEASUREMENT_GUARD, '\\/') : name;
   const escaped = escapeIdentifier(guarded, MEASUREMENT_SPECIALS, MEASUREMENT_NEEDS_WORK);
-  return escaped.startsWith('#') ? `_${escaped}` : escaped;
+  return leadNeedsPrefix(escaped, MEASUREMENT_LEAD, true) ? `_${escaped}` : escaped;
 }
 
 /** Escaping for a tag key already through `safeKey`. */
@@ -131,30 +153,36 @@ export function escapeFieldKey(s: string): string {
   return escapeIdentifier(s, FIELD_KEY_SPECIALS, FIELD_KEY_NEEDS_WORK);
 }
 
-/** Escaping for a tag value: a trailing backslash (before any trailing slashes) gets its `/`. */
+/** A cheap pre-check for TAG_VALUE_GUARD: Windows paths have backslashes, rarely before a space. */
+function tagValueNeedsGuard(s: string): boolean {
+  if (!s.includes('\\')) return false;
+  let i = s.length - 1;
+  while (i >= 0 && s.charCodeAt(i) === 0x2f /* / */) i--;
+  if (i >= 0 && s.charCodeAt(i) === 0x5c /* \ */) return true;
+  return s.includes(' ') && TAG_VALUE_GUARDED.test(s);
+}
+
+/** Escaping for a tag value: a backslash before a space or at the end gets its `/`. */
 export function escapeTagValue(s: string): string {
-  const escaped = escapeIdentifier(s, KEY_SPECIALS, KEY_NEEDS_WORK);
-  let i = escaped.length - 1;
-  while (i >= 0 && escaped.charCodeAt(i) === 0x2f /* / */) i--;
-  return i >= 0 && escaped.charCodeAt(i) === 0x5c /* \ */
-    ? escaped.replace(TAG_VALUE_GUARD, '\\/')
-    : escaped;
+  const guarded = tagValueNeedsGuard(s) ? s.replace(TAG_VALUE_GUARD, '\\/') : s;
+  return escapeIdentifier(guarded, KEY_SPECIALS, KEY_NEEDS_WORK);
 }
 
 /**
  * The text InfluxDB holds for a tag value after these rules (what an InfluxQL query must name):
- * newlines as the two characters `\n` / `\r`, a trailing backslash with its `/`.
+ * newlines as the two characters `\n` / `\r`, a backslash before a space or at the end with its
+ * `/`.
  */
 export function storedTagValue(s: string): string {
-  const t = /[\n\r]/.test(s) ? s.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
-  return t.includes('\\') ? t.replace(TAG_VALUE_GUARD, '\\/') : t;
+  const guarded = s.includes('\\') ? s.replace(TAG_VALUE_GUARD, '\\/') : s;
+  return /[\n\r]/.test(guarded) ? guarded.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : guarded;
 }
 
 /** The name InfluxDB holds for a measurement after these rules (see `storedTagValue`). */
 export function storedMeasurement(name: string): string {
   const guarded = name.includes('\\') ? name.replace(MEASUREMENT_GUARD, '\\/') : name;
   const t = /[\n\r]/.test(guarded) ? guarded.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : guarded;
-  return t.startsWith('#') ? `_${t}` : t;
+  return leadNeedsPrefix(t, MEASUREMENT_LEAD, true) ? `_${t}` : t;
 }
 
 export function escapeStringField(s: string): string {

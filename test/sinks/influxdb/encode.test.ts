@@ -85,16 +85,18 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'backslash before space, comma, = or " in a tag value or key is kept; one ending a key gets a /',
+    // A tag value's backslash before a space gets a `/` too: written as `\\\\ `, 1.x's line
+    // splitter pairs the two backslashes and takes the space for the end of the tags.
+    name: 'backslash before comma, = or " in a tag value is kept; before a space, or ending a key, it gets a /',
     point: {
       measurement: 'esc_bs_tags',
       tags: { t: 'v\\ y\\,z\\=w\\"q', 'k\\ x': '1', 'p\\': '2', 'q\\"': '3' },
       fields: { v: 1 },
     },
-    line: 'esc_bs_tags,k\\/\\ x=1,p\\/=2,q\\"=3,t=v\\\\ y\\\\,z\\\\=w\\"q v=1',
+    line: 'esc_bs_tags,k\\/\\ x=1,p\\/=2,q\\"=3,t=v\\/\\ y\\\\,z\\\\=w\\"q v=1',
     stored: {
       measurement: 'esc_bs_tags',
-      tags: { t: 'v\\ y\\,z\\=w\\"q', 'k\\/ x': '1', 'p\\/': '2', 'q\\"': '3' },
+      tags: { t: 'v\\/ y\\,z\\=w\\"q', 'k\\/ x': '1', 'p\\/': '2', 'q\\"': '3' },
       fields: { v: 1 },
     },
   },
@@ -195,6 +197,30 @@ const CASES: Case[] = [
       tags: {},
       fields: { beyond: 2 ** 64, half: -(2 ** 63), max: -1, small: 5 },
     },
+  },
+  {
+    name: 'a tag value with a backslash before a space, then a multi-line string field',
+    point: { measurement: 'esc_split', tags: { t: 'a\\ b\\,c' }, fields: { msg: 'x\ny' } },
+    line: 'esc_split,t=a\\/\\ b\\\\,c msg="x\ny"',
+    stored: { measurement: 'esc_split', tags: { t: 'a\\/ b\\,c' }, fields: { msg: 'x\ny' } },
+  },
+  {
+    name: 'measurement starting with a tab before # (else a comment)',
+    point: { measurement: '\t#m', tags: {}, fields: { v: 1 } },
+    line: '_\t#m v=1',
+    stored: { measurement: '_\t#m', tags: {}, fields: { v: 1 } },
+  },
+  {
+    name: 'measurement starting with a NUL, first field key starting with a tab',
+    point: { measurement: '\0m', tags: {}, fields: { '\tk': 1 } },
+    line: '_\0m _\tk=1',
+    stored: { measurement: '_\0m', tags: {}, fields: { '_\tk': 1 } },
+  },
+  {
+    name: 'underscores before # get one more, so `_#m` and `#m` stay apart',
+    point: { measurement: '_#m', tags: { '_\tt': 'x' }, fields: { v: 1 } },
+    line: '__#m,__\tt=x v=1',
+    stored: { measurement: '__#m', tags: { '__\tt': 'x' }, fields: { v: 1 } },
   },
   {
     name: 'tags sorted by key, empty values dropped, unicode kept',

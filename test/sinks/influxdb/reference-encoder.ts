@@ -7,7 +7,9 @@
  * Changed deliberately once since, with the rule itself (docs/INFLUXDB-SCHEMA.md): backslashes
  * 1.x cannot store get a `/` after them (`safeKey`, `escapeMeasurement`, `escapeTagValue`),
  * field keys escape `"` (`escapeFieldKey`), and uint64 values beyond int64 are written as their
- * wrapped int64 (`encodeFieldValue`, `fieldType`). Only those functions changed.
+ * wrapped int64 (`encodeFieldValue`, `fieldType`). Only those functions changed. Then: a tag
+ * value's backslash before a space gets its `/` too, and a measurement or key starting with a
+ * tab or NUL (a measurement also `#`), after any underscores, gets a `_` in front.
  */
 import type { Entry, RecordMap, RecordValue } from '../../../src/core/entry.ts';
 import type { RouteFn } from '../../../src/sinks/influxdb/routes.ts';
@@ -48,11 +50,15 @@ export function fieldType(v: FieldScalar): FieldType {
 
 const KEY_GUARD = /\\(?=\/*(?:[ ,=]|$))/g;
 const MEASUREMENT_GUARD = /\\(?=\/*(?:[ ,="]|$))/g;
-const TAG_VALUE_GUARD = /\\(?=\/*$)/g;
+const TAG_VALUE_GUARD = /\\(?=\/*(?: |$))/g;
+const MEASUREMENT_LEAD = /^_*[#\t\0]/;
+const KEY_LEAD = /^_*[\t\0]/;
 
 /** A key InfluxDB would reject or drop, renamed. */
 export function safeKey(key: string): string {
-  return key === 'time' ? 'time_' : key.replace(KEY_GUARD, '\\/');
+  if (key === 'time') return 'time_';
+  const k = key.replace(KEY_GUARD, '\\/');
+  return KEY_LEAD.test(k) ? `_${k}` : k;
 }
 
 function escapeIdentifier(s: string, specials: RegExp): string {
@@ -70,7 +76,7 @@ const STRING_NEEDS_WORK = /["\\]/;
 
 export function escapeMeasurement(name: string): string {
   const escaped = escapeIdentifier(name.replace(MEASUREMENT_GUARD, '\\/'), MEASUREMENT_SPECIALS);
-  return escaped.startsWith('#') ? `_${escaped}` : escaped;
+  return MEASUREMENT_LEAD.test(escaped) ? `_${escaped}` : escaped;
 }
 
 /** Escaping for tag keys (after safeKey). */
