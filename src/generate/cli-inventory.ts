@@ -46,7 +46,7 @@ const REPORTED_REFUSALS = 10;
 function reportNotes(notes: HostvarNotes, err: (l: string) => void) {
   for (const h of notes.hosts.slice(0, REPORTED_REFUSALS))
     err(
-      `fleetline inventory: instance ${JSON.stringify(h)} left out: not a plain host name, or one for the local machine`,
+      `fleetline inventory: instance ${JSON.stringify(h)} left out: not a plain host name, or names the local machine or a group`,
     );
   if (notes.hosts.length > REPORTED_REFUSALS)
     err(

@@ -67,7 +67,7 @@ export function inventoryRoutes(
       hostsLeftOut.inc(notes.hosts.length);
       deps.log.warn(
         { refused: notes.hosts.length, hosts: notes.hosts.slice(0, LOGGED_REFUSALS) },
-        'inventory: instances whose id is not a plain host name (or names the local machine) left out of the Ansible inventory',
+        'inventory: instances whose id is not a plain host name (or names the local machine or a group) left out of the Ansible inventory',
       );
     }
     if (notes.refused.length === 0) return;

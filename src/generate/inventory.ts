@@ -169,8 +169,16 @@ const INVENTORY_HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * machine. An agent whose hostname is `localhost` (a container's default) would do it.
  */
 const LOCAL_NAME = /^(?:localhost(?:\..*)?|.*\.localhost|127(?:\.[0-9]+){3}|0\.0\.0\.0)\.?$/i;
-export const ansibleHostName = (i: InstanceModel) =>
-  INVENTORY_HOST_NAME.test(hostName(i)) && !LOCAL_NAME.test(hostName(i));
+/**
+ * The form of every group name `ansibleInventory` writes. Where a pattern names both a group and
+ * a host, Ansible takes the host: an instance `role_db` would take every play aimed at the db
+ * role away from the db hosts.
+ */
+const GROUP_NAME = /^(?:all|ungrouped|role_.*|version_.*)$/i;
+export const ansibleHostName = (i: InstanceModel) => {
+  const h = hostName(i);
+  return INVENTORY_HOST_NAME.test(h) && !LOCAL_NAME.test(h) && !GROUP_NAME.test(h);
+};
 
 /** `web-1`: the slot alias that stays the same across replacements. */
 export function slotAlias(i: InstanceModel): string {
