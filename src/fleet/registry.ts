@@ -559,8 +559,14 @@ export function createFleetRegistry(
       const { instanceId: _i, role, version, launchedAt: knownLaunch, terminatedAt, ...facts } = f;
       // A source that waited for the role (EC2 without the role tag yet) knew the launch time;
       // the report that brought the role may not.
-      const from =
+      const reportedFrom =
         input.launchedAt === undefined && knownLaunch !== undefined ? knownLaunch : launchedAt;
+      const ended = endedUnknown.get(id);
+      // Records do not bring back what another source ended, as for a known instance: one
+      // dated after that end (an agent clock ahead, shutdown logs sent late) tells of the
+      // life the end closed, so that life ends there rather than going on from the record.
+      const from =
+        seenOnly && ended !== undefined && reportedFrom > ended.at ? ended.at : reportedFrom;
       rec = {
         instanceId: id,
         facts,
@@ -577,7 +583,6 @@ export function createFleetRegistry(
       openSpan(rec, from, role, v, slot);
       pass.dirty.add(rec);
       track(pass, { kind: 'launch', at: from, instanceId: id, role, version: v, slot });
-      const ended = endedUnknown.get(id);
       if (ended !== undefined) {
         endedUnknown.delete(id);
         pass.ended.set(id, undefined);
