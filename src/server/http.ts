@@ -12,6 +12,7 @@ import Fastify, {
   type FastifyPluginAsync,
   LogController,
 } from 'fastify';
+import { stdSerializers } from 'pino';
 import type { HttpConfig } from '../config/schema.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Component, component } from '../core/lifecycle.ts';
@@ -31,6 +32,20 @@ export interface HttpServerOptions {
   routes?: readonly FastifyPluginAsync[];
 }
 
+/**
+ * pino's error serializer without `rawPacket`: Node attaches the bytes it could not parse to a
+ * client error, the request head as received (Authorization, a `p` in the URL), and fastify
+ * logs that error (at trace level).
+ */
+function errorWithoutRequestBytes(err: Error): unknown {
+  const out: unknown = stdSerializers.err(err);
+  if (typeof out === 'object' && out !== null && 'rawPacket' in out) {
+    const { rawPacket: _bytes, ...rest } = out as Record<string, unknown>;
+    return rest;
+  }
+  return out;
+}
+
 export function createHttpServer(
   config: HttpConfig,
   deps: Deps,
@@ -38,7 +53,10 @@ export function createHttpServer(
 ): HttpServer {
   const auth = createHttpAuth(config.token, deps);
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance: deps.log.child(
+      { component: 'http' },
+      { serializers: { err: errorWithoutRequestBytes } },
+    ) as FastifyBaseLogger,
     // Nothing logs per request; inputs log named events instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.max_body_bytes,

@@ -343,6 +343,23 @@ describe('HTTP authentication for InfluxDB 1.x clients', () => {
     );
   });
 
+  it('keeps the credentials of a request Node cannot parse out of the trace-level client error log', async () => {
+    const h = await start();
+    const head =
+      `POST /write?db=d&p=${q(TOKEN)} HTTP/1.1\r\n` +
+      `authorization: ${basic('telegraf', TOKEN)}\r\nx-other: Bearer ${TOKEN}\r\nnot a header`;
+    expect(await rawRequest(h.server.url(), head)).toBe(400);
+    const logs = h.logs();
+    // fastify logs the parse error at trace level; it is there, only without the request bytes.
+    expect(logs).toMatch(/"msg":"client error"/);
+    expect(logs).not.toContain('rawPacket');
+    const asBytes = (text: string) => JSON.stringify([...Buffer.from(text)]).slice(1, -1);
+    for (const form of [TOKEN, q(TOKEN), Buffer.from(`telegraf:${TOKEN}`).toString('base64')]) {
+      expect(logs).not.toContain(form);
+      expect(logs).not.toContain(asBytes(form));
+    }
+  });
+
   it('takes p out of URLs even without http.token, so it is never logged', async () => {
     const h = await start({});
     expect((await h.post(`/write?db=d&u=x&p=${q(TOKEN)}`, 'm v=1 1')).status).toBe(204);
