@@ -27,6 +27,7 @@
  * route accepts, in the error shape its clients read; each is counted
  * (`fleetline_http_unauthorized_total{reason}`) and logged without the credentials.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -98,7 +99,10 @@ function checkHeader(header: string, digest: Buffer): AuthResult {
   }
   // RFC 7617: base64 of user-id ":" password; the user-id cannot hold a colon, the password can.
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return { ok: false, reason: 'malformed', scheme };
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  // UTF-8, as the challenge's charset asks and curl, Go and Node send; bytes that are not UTF-8
+  // are Latin-1, RFC 7617's legacy default, which Python's requests still sends.
+  const bytes = Buffer.from(value, 'base64');
+  const decoded = bytes.toString(isUtf8(bytes) ? 'utf8' : 'latin1');
   const colon = decoded.indexOf(':');
   if (colon < 0) return { ok: false, reason: 'malformed', scheme };
   return verdict(scheme, decoded.slice(colon + 1), digest);

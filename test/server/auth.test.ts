@@ -40,6 +40,22 @@ describe('HTTP token check', () => {
     });
   });
 
+  it('reads basic auth as UTF-8, and as Latin-1 when its bytes are not UTF-8 (Python requests)', () => {
+    const unicode = 'tökén-ünïcode-0123';
+    const d = tokenDigest(unicode);
+    for (const encoding of ['utf8', 'latin1'] as const) {
+      const header = `Basic ${Buffer.from(`u:${unicode}`, encoding).toString('base64')}`;
+      expect(authenticate({ authorization: header }, 'header', d), encoding).toEqual({
+        ok: true,
+        scheme: 'basic',
+      });
+    }
+    const wrong = `Basic ${Buffer.from(`u:${unicode}X`, 'latin1').toString('base64')}`;
+    expect(authenticate({ authorization: wrong }, 'header', d)).toMatchObject({
+      reason: 'wrong_token',
+    });
+  });
+
   it('refuses another token of the same length, a prefix, a longer one and an empty one', () => {
     const other = `${token.slice(0, -1)}X`;
     expect(other).toHaveLength(token.length);
