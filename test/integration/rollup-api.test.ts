@@ -14,6 +14,7 @@ import { createStore } from '../../src/store/sqlite.ts';
 import { testDeps } from '../helpers/deps.ts';
 import { fakeClock } from '../helpers/fake-clock.ts';
 import { entry, ROLLUP_DEFAULTS, spooled, T0 } from '../rollup/fixtures.ts';
+import { V1_WIDE_SKETCH_ANSWERS, V1_WIDE_SKETCH_BASE64 } from '../rollup/sketch-v1-fixture.ts';
 import { spoolDouble } from '../rollup/spool-double.ts';
 
 /**
@@ -210,5 +211,29 @@ describe('GET /api/rollups › decode budget', () => {
     expect(body.truncated).toBe(true);
     expect(body.truncated_by).toBe('limit');
     expect((body.rollups as unknown[]).length).toBe(10);
+  });
+});
+
+describe('GET /api/rollups › decode budget on rows stored before the bucket bound', () => {
+  const { store, http } = rollupApi('budget-v1', T0 + 3_600_000);
+  const rows = 1_000;
+
+  beforeAll(() => {
+    // Rows as the code before the bound stored a sprayed field: 5,173 buckets each, folded to
+    // 2,048 only once decoded. Decoding costs the stored buckets, so they count against it.
+    const text = JSON.stringify({ e: 6005, l: {}, s: {}, n: { reqtime: V1_WIDE_SKETCH_BASE64 } });
+    const table = rollupTable(store.db);
+    store.db.transaction(() => {
+      for (let k = 0; k < rows; k++)
+        table.upsert(`r${k % 8}`, '1', 'app.access', T0 + Math.floor(k / 8) * 10_000, text, k, T0);
+    })();
+  });
+
+  it('counts the buckets a row decodes, not the ones it keeps', async () => {
+    const res = await fetch(`${http.url()}/api/rollups`);
+    const body = (await res.json()) as Record<string, unknown>;
+    const stored = V1_WIDE_SKETCH_ANSWERS.buckets + 1; // the zero bucket too
+    expect(body.truncated_by).toBe('decode_budget');
+    expect((body.rollups as unknown[]).length).toBe(Math.ceil(MAX_QUERY_BUCKETS / stored));
   });
 });
