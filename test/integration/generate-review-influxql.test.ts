@@ -19,7 +19,7 @@ const GRAFANA = {
   alerts: { defaults: { error_ratio: 0.05, p95_latency: 1, min_members: 1 }, roles: {} },
 };
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
-const ROLES = ['web\\', 'a\nb', 'c\r\nd', `q'"\\x`];
+const ROLES = ['web\\', 'a\nb', 'c\r\nd', `q'"\\x`, 'w\\ x\\,y', '\t#r'];
 
 let db: string;
 const model: GenerationModel = {
