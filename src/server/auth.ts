@@ -77,7 +77,7 @@ export function authenticate(
   route: Exclude<RouteAuth, 'open'>,
   digest: Buffer,
 ): AuthResult {
-  const header = presented.authorization?.trim();
+  const header = presented.authorization && trimOws(presented.authorization);
   if (header) return checkHeader(header, digest);
   if (presented.queryPassword === undefined) return { ok: false, reason: 'missing' };
   if (route !== 'influx-v1') return { ok: false, reason: 'query_not_accepted', scheme: 'query' };
@@ -85,9 +85,9 @@ export function authenticate(
 }
 
 function checkHeader(header: string, digest: Buffer): AuthResult {
-  const m = /^(Bearer|Token|Basic)(?:\s+(.*))?$/is.exec(header);
+  const m = /^(Bearer|Token|Basic)(?:[ \t]+(.*))?$/is.exec(header);
   const scheme = m?.[1]?.toLowerCase() as 'bearer' | 'token' | 'basic' | undefined;
-  const value = m?.[2]?.trim();
+  const value = m?.[2] && trimOws(m[2]);
   if (!scheme || !value) return { ok: false, reason: 'malformed', ...(scheme ? { scheme } : {}) };
   if (scheme !== 'basic') {
     // Node hands header values over as Latin-1, one char per byte. Go clients (Telegraf) and
@@ -106,6 +106,14 @@ function checkHeader(header: string, digest: Buffer): AuthResult {
   const colon = decoded.indexOf(':');
   if (colon < 0) return { ok: false, reason: 'malformed', scheme };
   return verdict(scheme, decoded.slice(colon + 1), digest);
+}
+
+/**
+ * Strips HTTP whitespace (space, tab) only. String#trim would also strip U+00A0, which in a
+ * Latin-1 header value is the byte 0xA0 that ends the UTF-8 of `à`, `Ġ`, … at a token's end.
+ */
+function trimOws(text: string): string {
+  return text.replace(/^[ \t]+|[ \t]+$/g, '');
 }
 
 function verdict(scheme: AuthScheme, secret: string, digest: Buffer): AuthResult {
