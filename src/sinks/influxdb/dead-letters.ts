@@ -121,11 +121,14 @@ export function createDeadLetters(
     insert: d.prepare(`INSERT INTO influxdb_dead_letters
                          (line, measurement, reason, first_at, last_at, count)
                        VALUES (?, ?, ?, ?, ?, 1)`),
+    // `id != ?`: the dead letter just written is never pruned, even when a clock that
+    // stepped back dated it before the others.
     oldest: d.prepare(`DELETE FROM influxdb_dead_letters WHERE id IN
-                         (SELECT id FROM influxdb_dead_letters ORDER BY last_at, id LIMIT ?)
+                         (SELECT id FROM influxdb_dead_letters WHERE id != ?
+                          ORDER BY last_at, id LIMIT ?)
                        RETURNING ${SIZE} AS size`),
     oldestSizes: d.prepare(`SELECT id, ${SIZE} AS size FROM influxdb_dead_letters
-                            ORDER BY last_at, id LIMIT ?`),
+                            WHERE id != ? ORDER BY last_at, id LIMIT ?`),
     deleteId: d.prepare('DELETE FROM influxdb_dead_letters WHERE id = ?'),
     expired: d.prepare(`DELETE FROM influxdb_dead_letters WHERE last_at < ?
                         RETURNING ${SIZE} AS size`),
@@ -149,18 +152,20 @@ export function createDeadLetters(
     return s;
   };
 
-  const addOne = (line: string, measurement: string, reason: string, now: number) => {
+  /** Stores or bumps one dead letter; returns its row id. */
+  const addOne = (line: string, measurement: string, reason: string, now: number): number => {
     const st = q();
     const reasonBytes = Buffer.byteLength(reason);
     const row = st.find.get(line) as { id: number; reasonBytes: number } | undefined;
     if (row) {
       st.bump.run(reason, now, row.id);
       bytes += reasonBytes - row.reasonBytes;
-      return;
+      return row.id;
     }
-    st.insert.run(line, measurement, reason, now, now);
+    const id = Number(st.insert.run(line, measurement, reason, now, now).lastInsertRowid);
     rows++;
     bytes += Buffer.byteLength(line) + reasonBytes;
+    return id;
   };
 
   const removed = (reason: keyof PrunedCounts, sizes: readonly { size: number }[]) => {
@@ -172,13 +177,16 @@ export function createDeadLetters(
     m.pruned.inc({ reason }, sizes.length);
   };
 
-  /** Deletes down to the row and byte bounds, least recently refused first. */
-  const bound = () => {
+  /**
+   * Deletes down to the row and byte bounds, least recently refused first, never `newest` (the
+   * row id just written; -1 at load) and never the last row.
+   */
+  const bound = (newest: number) => {
     const st = q();
     if (rows > limits.maxRows)
-      removed('rows', st.oldest.all(rows - limits.maxRows) as { size: number }[]);
+      removed('rows', st.oldest.all(newest, rows - limits.maxRows) as { size: number }[]);
     while (bytes > limits.maxBytes && rows > 1) {
-      const oldest = st.oldestSizes.all(Math.min(BYTES_STEP, rows - 1)) as {
+      const oldest = st.oldestSizes.all(newest, Math.min(BYTES_STEP, rows - 1)) as {
         id: number;
         size: number;
       }[];
@@ -245,21 +253,19 @@ export function createDeadLetters(
       readTotals();
       tx(() => {
         expire(deps.clock.now());
-        bound();
+        bound(-1);
       });
       report();
     },
     add(line, measurement, reason, now) {
-      tx(() => {
-        addOne(line, measurement, reason, now);
-        bound();
-      });
+      tx(() => bound(addOne(line, measurement, reason, now)));
       report();
     },
     addAll(lines, reason, now) {
       tx(() => {
-        for (const l of lines) addOne(l.line, l.measurement, reason, now);
-        bound();
+        let newest = -1;
+        for (const l of lines) newest = addOne(l.line, l.measurement, reason, now);
+        bound(newest);
       });
       report();
     },
