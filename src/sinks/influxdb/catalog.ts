@@ -9,15 +9,17 @@
  * no dashboard can use such names. A measurement keeps the first `maxTagKeys` tag keys and
  * `maxFields` fields it was seen with; at most `maxMeasurements` measurements are recorded, not
  * counting fleetline's own (`fleet_rollup`, `fleet_members`, `fleet_events`), which the
- * dashboards are built on: those are recorded whole, whatever the bounds (the dashboards find
- * the rollup's signals by its field names, and their names are bounded by fleetline's own
- * configuration, not by what clients send). Names beyond the bounds are still written to InfluxDB: only the
+ * dashboards are built on. Those keep at least the default `maxFields` / `maxTagKeys` however
+ * low the bounds are set: the dashboards find the rollup's signals by its field names (7 per
+ * rollup field), and lower bounds are meant for clients' generated keys. Not unbounded: a client
+ * can send records routed to a measurement of that name too. Names beyond the bounds are still written to InfluxDB: only the
  * catalog leaves them out. They are counted per point carrying them in
  * `fleetline_influxdb_catalog_names_refused_total{kind}`, and each measurement that reaches a
  * bound is logged once (`influxdb_catalog_limit`, at most one line a minute, naming the
  * measurements since the last line). A catalog an earlier run grew past the bounds is trimmed
  * at `load` to the names seen first.
  */
+import { CATALOG_LIMITS } from '../../config/sections/influxdb.ts';
 import type { Deps } from '../../core/deps.ts';
 import type { MeasurementModel } from '../../generate/model.ts';
 import type { Db } from '../../store/sqlite.ts';
@@ -38,7 +40,7 @@ interface Known {
   name: string;
   tags: Set<string>;
   fields: Map<string, FieldType>;
-  /** `maxTagKeys` / `maxFields`, or unbounded for fleetline's own measurements. */
+  /** `maxTagKeys` / `maxFields`; for fleetline's own measurements at least the defaults. */
   maxTags: number;
   maxFields: number;
   /** Names refused since the last `report`, and whether that is on the pending list. */
@@ -152,8 +154,8 @@ export function createCatalog(
       name,
       tags: new Set(),
       fields: new Map(),
-      maxTags: own ? Number.POSITIVE_INFINITY : limits.maxTagKeys,
-      maxFields: own ? Number.POSITIVE_INFINITY : limits.maxFields,
+      maxTags: own ? Math.max(limits.maxTagKeys, CATALOG_LIMITS.max_tag_keys) : limits.maxTagKeys,
+      maxFields: own ? Math.max(limits.maxFields, CATALOG_LIMITS.max_fields) : limits.maxFields,
       refusedTags: 0,
       refusedFields: 0,
       pending: false,

@@ -1,10 +1,10 @@
 /**
  * fleetline's own measurements are what the dashboards are built on: `signalCatalog` finds the
- * numeric fields, levels and status classes from `fleet_rollup`'s field names. Their names are
- * bounded by fleetline's configuration (7 fields per rollup field, levels folded into
- * `level_other`, five status classes), so `max_fields` / `max_tag_keys` — set low to keep a
- * client's generated keys out — must not cut them, at runtime or when an earlier run's catalog
- * is trimmed at start.
+ * numeric fields, levels and status classes from `fleet_rollup`'s field names (7 per rollup
+ * field, levels folded into `level_other`, five status classes). `max_fields` / `max_tag_keys`,
+ * set low to keep a client's generated keys out, must not cut them, at runtime or when an
+ * earlier run's catalog is trimmed at start; they keep at least the defaults. Still bounded: a
+ * client's records can be routed to a measurement of that name.
  */
 import { describe, expect, it } from 'vitest';
 import { signalCatalog } from '../../../src/generate/signal-catalog.ts';
@@ -68,5 +68,14 @@ describe('catalog bounds › fleetline’s own measurements', () => {
     expect(Object.keys(c.models()[0]!.fields)).toHaveLength(5 + 14);
     expect(signals(c).numericFields).toEqual(['reqtime', 'upstream_time']);
     expect(t.logLines.find((l) => l.event === 'influxdb_catalog_trimmed')).toBeUndefined();
+  });
+
+  it('still bounds them, at the default bounds, against generated keys', () => {
+    const c = createCatalog(() => t.store.db, { limits: TIGHT, deps: t.deps });
+    c.load();
+    for (let i = 0; i < 1100; i++) c.note('fleet_rollup', { [`t${i}`]: 'x' }, { [`f${i}`]: 1 }, i);
+    const rollup = c.models()[0]!;
+    expect(Object.keys(rollup.fields)).toHaveLength(1000);
+    expect(rollup.tagKeys).toHaveLength(100);
   });
 });
