@@ -25,7 +25,8 @@
  * without it a route takes the Authorization header forms. Refusals are 401 with both
  * challenges (`WWW-Authenticate: Bearer …` and `Basic …`), a message naming every form the
  * route accepts, in the error shape its clients read; each is counted
- * (`fleetline_http_unauthorized_total{reason}`) and logged without the credentials.
+ * (`fleetline_http_unauthorized_total{reason}`) and logged without the credentials (at most
+ * 10 lines a second, the next one saying how many were left out).
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -62,6 +63,37 @@ export interface PresentedCredentials {
   authorization?: string | undefined;
   /** The first non-empty `p` query parameter, decoded. */
   queryPassword?: string | undefined;
+}
+
+const REFUSALS_LOGGED_PER_SECOND = 10;
+
+/**
+ * `take()` says yes at most `limit` times per clock second; `suppressed()` is how many it said
+ * no to since the last yes (read right after a yes).
+ */
+function perSecondBudget(limit: number, now: () => number) {
+  let second = Number.NEGATIVE_INFINITY;
+  let used = 0;
+  let refused = 0;
+  let reported = 0;
+  return {
+    take(): boolean {
+      const s = Math.floor(now() / 1000);
+      if (s !== second) {
+        second = s;
+        used = 0;
+      }
+      if (used >= limit) {
+        refused++;
+        return false;
+      }
+      used++;
+      reported = refused;
+      refused = 0;
+      return true;
+    },
+    suppressed: () => reported,
+  };
 }
 
 /** What every censored value is replaced with (the logger's censor too). */
@@ -216,6 +248,9 @@ export function createHttpAuth(token: string | undefined, deps: Deps): HttpAuth 
     'HTTP requests refused with 401 because http.token is set, by reason',
     ['reason'],
   );
+  // A client without the token must not be able to flood the log: the counter sees every
+  // refusal, the log at most REFUSALS_LOGGED_PER_SECOND, then says how many it left out.
+  const logBudget = perSecondBudget(REFUSALS_LOGGED_PER_SECOND, () => deps.clock.now());
   const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
     const route = req.routeOptions.config?.auth ?? 'header';
     if (route === 'open') return;
@@ -226,18 +261,22 @@ export function createHttpAuth(token: string | undefined, deps: Deps): HttpAuth 
     );
     if (result.ok) return;
     refused.inc({ reason: result.reason });
-    const path = req.url.split('?')[0];
-    deps.log.warn(
-      {
-        event: 'http_unauthorized',
-        reason: result.reason,
-        scheme: result.scheme,
-        method: req.method,
-        path,
-        peer: peerAddress(req.socket.remoteAddress),
-      },
-      'HTTP request refused: missing or wrong credentials',
-    );
+    if (logBudget.take()) {
+      const path = req.url.split('?')[0];
+      const suppressed = logBudget.suppressed();
+      deps.log.warn(
+        {
+          event: 'http_unauthorized',
+          reason: result.reason,
+          scheme: result.scheme,
+          method: req.method,
+          path,
+          peer: peerAddress(req.socket.remoteAddress),
+          ...(suppressed > 0 && { suppressed }),
+        },
+        'HTTP request refused: missing or wrong credentials',
+      );
+    }
     const message = refusalMessage(result.reason, route);
     reply
       .code(401)

@@ -8,6 +8,7 @@ import { influxWriteRoutes } from '../../src/ingest/http/influx-write-routes.ts'
 import { createHttpServer, type HttpServer } from '../../src/server/http.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { metricValue, testDeps } from '../helpers/deps.ts';
+import { type FakeClock, fakeClock } from '../helpers/fake-clock.ts';
 import { type RecordingSink, recordingSink } from '../helpers/recording-sink.ts';
 
 // A token shaped like InfluxDB's (base64 with `=`), so URL encoding matters.
@@ -41,7 +42,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
-async function start(opts: { token?: string } = { token: TOKEN }): Promise<Harness> {
+async function start(
+  opts: { token?: string; clock?: FakeClock } = { token: TOKEN },
+): Promise<Harness> {
   const lines: string[] = [];
   const log = createLogger(
     'trace',
@@ -52,7 +55,7 @@ async function start(opts: { token?: string } = { token: TOKEN }): Promise<Harne
       },
     }),
   );
-  const deps = testDeps({ log });
+  const deps = testDeps({ log, ...(opts.clock ? { clock: opts.clock } : {}) });
   const sink = recordingSink();
   const seen: Harness['seen'] = [];
   // Stands for every API route, and for fastify's own request logs (its `req` serializer
@@ -266,6 +269,26 @@ describe('HTTP authentication for InfluxDB 1.x clients', () => {
       peer: '127.0.0.1',
     });
     expect(refusals[2]).toMatchObject({ reason: 'wrong_token', scheme: 'query', path: '/write' });
+  });
+
+  it('logs at most 10 refusals a second and says how many it left out; counts every one', async () => {
+    const clock = fakeClock(1_700_000_000_000);
+    const h = await start({ token: TOKEN, clock });
+    const refusals = () =>
+      h
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"event":"http_unauthorized"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (let i = 0; i < 50; i++) await h.post('/write?db=d', 'm v=1 1');
+    expect(
+      await metricValue(h.deps, 'fleetline_http_unauthorized_total', { reason: 'missing' }),
+    ).toBe(50);
+    expect(refusals()).toHaveLength(10);
+    clock.advance(1_000);
+    await h.post('/write?db=d', 'm v=1 1');
+    expect(refusals()).toHaveLength(11);
+    expect(refusals()[10]).toMatchObject({ reason: 'missing', suppressed: 40 });
   });
 
   it('never lets the token or a wrong password reach the logs, nor p reach a route', async () => {
