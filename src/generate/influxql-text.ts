@@ -4,7 +4,8 @@
  *
  * Queries must name what InfluxDB *stored*, which is not always the name itself: line protocol
  * cannot carry some characters, and the encoder (src/sinks/influxdb/encode.ts) rewrites them —
- * a newline or carriage return becomes the two characters `\n` / `\r`, a backslash 1.x cannot
+ * a newline, carriage return or NUL becomes the two characters `\n` / `\r` / `\0` (InfluxQL
+ * could not name a NUL: its scanner reads one as the end of the query), a backslash 1.x cannot
  * store gets a `/` after it, and a measurement starting with `#` gets a `_` in front. Tag values
  * (roles, versions, the rollups' `measurement` tag) and measurement names arrive raw and go
  * through the encoder's own `storedTagValue` / `storedMeasurement`; field and tag keys arrive as
@@ -14,6 +15,7 @@
  */
 import {
   storedMeasurement as encoderStoredMeasurement,
+  spelledControls,
   storedTagValue,
 } from '../sinks/influxdb/encode.ts';
 
@@ -27,9 +29,9 @@ export function storedMeasurement(name: string): string {
   return encoderStoredMeasurement(name);
 }
 
-/** A key's newlines as the encoder writes them (`\n` / `\r` as two characters). */
+/** A key's newlines and NULs as the encoder writes them (`\n` / `\r` / `\0` as two characters). */
 function storedKeyText(name: string): string {
-  return /[\n\r]/.test(name) ? name.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : name;
+  return spelledControls(name);
 }
 
 function quoteIdent(stored: string): string {

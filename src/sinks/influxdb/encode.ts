@@ -10,7 +10,9 @@
  * - Tag keys, tag values: `,` `=` space are backslash-escaped. Field keys: the same, and `"`.
  * - Newlines: a raw newline ends the line in names and tags, so in measurement, tag keys/values
  *   and field keys `\n` / `\r` are *replaced* by the two characters `\n` / `\r` (stored
- *   literally; names and tags are identifiers, losing a newline there is harmless). Inside
+ *   literally; names and tags are identifiers, losing a newline there is harmless). A NUL is
+ *   replaced the same way, by `\0`: 1.x would store it, but InfluxQL reads a NUL as the end of
+ *   the query (inside quotes too), so no query could name it. Inside
  *   string field values a raw newline is accepted by 1.x (the parser honours the quotes;
  *   measured), so log messages with stack traces stay byte-exact.
  * - Backslashes are kept, except where 1.x cannot store one (measured on 1.6.7): at the end of
@@ -29,10 +31,11 @@
  *   the line (400), or the line runs on into the next ones. `a\,b` as a value is stored exactly.
  *   `safeKey` applies it to keys, so the catalog records the names InfluxDB stores.
  * - Leading blanks: 1.x skips spaces, tabs and NULs at the start of a line and of its field
- *   section, so a measurement or a (first) field key starting with a tab or NUL would lose it,
- *   or be refused, or (a tab before `#`) turn the line into a comment. Such a measurement, like
- *   one starting with `#`, and such a key get a `_` in front; to stay injective, so does a name
- *   that already starts with underscores followed by one of those (`_#x` → `__#x`).
+ *   section, so a measurement or a (first) field key starting with a tab would lose it, or be
+ *   refused, or (a tab before `#`) turn the line into a comment (a NUL is already `\0`, a
+ *   space escaped). Such a measurement, like one starting with `#`, and such a key get a `_` in
+ *   front; to stay injective, so does a name that already starts with underscores followed by
+ *   one of those (`_#x` → `__#x`).
  * - String field values: wrapped in `"`, with `"` and `\` escaped.
  * - Numbers: a JS `number` is always written as a float, even when it is integral. fluentd JSON
  *   carries `1` and `1.5` for the same key, and InfluxDB fixes a field's type with its first
@@ -98,13 +101,13 @@ const TAG_VALUE_GUARD = /\\(?=\/*(?: |$))/g;
 const TAG_VALUE_GUARDED = /\\\/*(?: |$)/;
 
 /** Names 1.x would strip or read as a comment at the start of a line or field section. */
-const MEASUREMENT_LEAD = /^_*[#\t\0]/;
-const KEY_LEAD = /^_*[\t\0]/;
+const MEASUREMENT_LEAD = /^_*[#\t]/;
+const KEY_LEAD = /^_*\t/;
 
 function leadNeedsPrefix(s: string, lead: RegExp, hash: boolean): boolean {
   // Most names start with a letter: one char test, no regex.
   const c = s.charCodeAt(0);
-  return c === 0x09 || c === 0x00 || (hash && c === 0x23) || (c === 0x5f && lead.test(s));
+  return c === 0x09 || (hash && c === 0x23) || (c === 0x5f && lead.test(s));
 }
 
 /**
@@ -123,16 +126,17 @@ function escapeIdentifier(s: string, specials: RegExp, needsWork: RegExp): strin
   return s.replace(specials, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
+    if (c === '\0') return '\\0';
     return `\\${c}`;
   });
 }
 
-const MEASUREMENT_SPECIALS = /[, \n\r]/g;
-const MEASUREMENT_NEEDS_WORK = /[, \n\r]/;
-const KEY_SPECIALS = /[,= \n\r]/g;
-const KEY_NEEDS_WORK = /[,= \n\r]/;
-const FIELD_KEY_SPECIALS = /[,= \n\r"]/g;
-const FIELD_KEY_NEEDS_WORK = /[,= \n\r"]/;
+const MEASUREMENT_SPECIALS = /[, \n\r\0]/g;
+const MEASUREMENT_NEEDS_WORK = /[, \n\r\0]/;
+const KEY_SPECIALS = /[,= \n\r\0]/g;
+const KEY_NEEDS_WORK = /[,= \n\r\0]/;
+const FIELD_KEY_SPECIALS = /[,= \n\r\0"]/g;
+const FIELD_KEY_NEEDS_WORK = /[,= \n\r\0"]/;
 
 export function escapeMeasurement(name: string): string {
   const guarded = name.includes('\\') ? name.replace(MEASUREMENT_GUARD, '\\/') : name;
@@ -168,20 +172,26 @@ export function escapeTagValue(s: string): string {
   return escapeIdentifier(guarded, KEY_SPECIALS, KEY_NEEDS_WORK);
 }
 
+/** Newlines and NULs as the two characters `\n` / `\r` / `\0`, as the encoder writes them. */
+export function spelledControls(s: string): string {
+  return /[\n\r\0]/.test(s)
+    ? s.replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\0/g, '\\0')
+    : s;
+}
+
 /**
  * The text InfluxDB holds for a tag value after these rules (what an InfluxQL query must name):
- * newlines as the two characters `\n` / `\r`, a backslash before a space or at the end with its
- * `/`.
+ * newlines and NULs as the two characters `\n` / `\r` / `\0`, a backslash before a space or at
+ * the end with its `/`.
  */
 export function storedTagValue(s: string): string {
-  const guarded = s.includes('\\') ? s.replace(TAG_VALUE_GUARD, '\\/') : s;
-  return /[\n\r]/.test(guarded) ? guarded.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : guarded;
+  return spelledControls(s.includes('\\') ? s.replace(TAG_VALUE_GUARD, '\\/') : s);
 }
 
 /** The name InfluxDB holds for a measurement after these rules (see `storedTagValue`). */
 export function storedMeasurement(name: string): string {
   const guarded = name.includes('\\') ? name.replace(MEASUREMENT_GUARD, '\\/') : name;
-  const t = /[\n\r]/.test(guarded) ? guarded.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : guarded;
+  const t = spelledControls(guarded);
   return leadNeedsPrefix(t, MEASUREMENT_LEAD, true) ? `_${t}` : t;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ident, measurementIdent, stringLiteral } from '../../../src/generate/influxql-text.ts';
 import {
   encodeLine,
   escapeFieldKey,
@@ -211,10 +212,10 @@ const CASES: Case[] = [
     stored: { measurement: '_\t#m', tags: {}, fields: { v: 1 } },
   },
   {
-    name: 'measurement starting with a NUL, first field key starting with a tab',
+    name: 'measurement starting with a NUL (written \\0), first field key starting with a tab',
     point: { measurement: '\0m', tags: {}, fields: { '\tk': 1 } },
-    line: '_\0m _\tk=1',
-    stored: { measurement: '_\0m', tags: {}, fields: { '_\tk': 1 } },
+    line: '\\0m _\tk=1',
+    stored: { measurement: '\\0m', tags: {}, fields: { '_\tk': 1 } },
   },
   {
     name: 'underscores before # get one more, so `_#m` and `#m` stay apart',
@@ -333,5 +334,28 @@ describe('line-protocol encoder', () => {
       );
       expect(hits, c.name).toEqual([c.stored]);
     }
+  });
+});
+
+describe('names InfluxQL must be able to name', () => {
+  // InfluxQL's scanner reads a NUL as the end of the query, inside quotes too: a name stored
+  // with one could not be queried by name, and a generated query naming it would not parse.
+  it('stores a NUL in a measurement, key or tag value as the two characters \\0, queryable', async () => {
+    const db = await freshDatabase('encode_nul');
+    const point = { measurement: 'm\0x', tags: { 't\0k': 'v\0' }, fields: { 'f\0': 1, g: 2 } };
+    const line = encodeLine({ ...point, timeNs: 1n })!;
+    expect(line).toBe('m\\0x,t\\0k=v\\0 f\\0=1,g=2 1');
+    const res = await fetch(`${influxUrl()}/write?db=${db}&precision=ns`, {
+      method: 'POST',
+      body: line,
+    });
+    expect(res.status, await res.text()).toBe(204);
+    const q =
+      `SELECT ${ident(safeKey('f\0'))} FROM ${measurementIdent('m\0x')} ` +
+      `WHERE ${ident(safeKey('t\0k'))} = ${stringLiteral('v\0')}`;
+    const [series = []] = await influxql(q, { db, epoch: 'ns' });
+    expect(series.map((s) => [s.name, s.values])).toEqual([['m\\0x', [[1, 1]]]]);
+    expect(storedMeasurement('m\0x')).toBe('m\\0x');
+    expect(storedTagValue('v\0')).toBe('v\\0');
   });
 });

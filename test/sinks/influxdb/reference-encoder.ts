@@ -8,8 +8,9 @@
  * 1.x cannot store get a `/` after them (`safeKey`, `escapeMeasurement`, `escapeTagValue`),
  * field keys escape `"` (`escapeFieldKey`), and uint64 values beyond int64 are written as their
  * wrapped int64 (`encodeFieldValue`, `fieldType`). Only those functions changed. Then: a tag
- * value's backslash before a space gets its `/` too, and a measurement or key starting with a
- * tab or NUL (a measurement also `#`), after any underscores, gets a `_` in front.
+ * value's backslash before a space gets its `/` too, a measurement or key starting with a tab
+ * (a measurement also `#`), after any underscores, gets a `_` in front, and a NUL in a name is
+ * written as `\0` like a newline.
  */
 import type { Entry, RecordMap, RecordValue } from '../../../src/core/entry.ts';
 import type { RouteFn } from '../../../src/sinks/influxdb/routes.ts';
@@ -51,8 +52,8 @@ export function fieldType(v: FieldScalar): FieldType {
 const KEY_GUARD = /\\(?=\/*(?:[ ,=]|$))/g;
 const MEASUREMENT_GUARD = /\\(?=\/*(?:[ ,="]|$))/g;
 const TAG_VALUE_GUARD = /\\(?=\/*(?: |$))/g;
-const MEASUREMENT_LEAD = /^_*[#\t\0]/;
-const KEY_LEAD = /^_*[\t\0]/;
+const MEASUREMENT_LEAD = /^_*[#\t]/;
+const KEY_LEAD = /^_*\t/;
 
 /** A key InfluxDB would reject or drop, renamed. */
 export function safeKey(key: string): string {
@@ -65,13 +66,14 @@ function escapeIdentifier(s: string, specials: RegExp): string {
   return s.replace(specials, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
+    if (c === '\0') return '\\0';
     return `\\${c}`;
   });
 }
 
-const MEASUREMENT_SPECIALS = /[, \n\r]/g;
-const KEY_SPECIALS = /[,= \n\r]/g;
-const FIELD_KEY_SPECIALS = /[,= \n\r"]/g;
+const MEASUREMENT_SPECIALS = /[, \n\r\0]/g;
+const KEY_SPECIALS = /[,= \n\r\0]/g;
+const FIELD_KEY_SPECIALS = /[,= \n\r\0"]/g;
 const STRING_NEEDS_WORK = /["\\]/;
 
 export function escapeMeasurement(name: string): string {
