@@ -234,6 +234,14 @@ function semanticProblems(config: Config): string[] {
       'forward.users: user authentication needs forward.shared_key (it is part of the shared-key handshake)',
     );
   }
+  // HTTP strips leading and trailing whitespace from header values (a YAML block scalar adds
+  // a newline), so such a token could never match as Bearer/Token. Never printed.
+  const token = config.http.token;
+  if (token !== undefined && token !== token.replace(/^\s+|\s+$/g, '')) {
+    problems.push(
+      'http.token: must not start or end with whitespace (HTTP drops it from headers, so a Bearer token could never match)',
+    );
+  }
   // Compiled exactly as the EventBridge route will, which otherwise throws while the service
   // is being built, after every other problem was reported.
   try {

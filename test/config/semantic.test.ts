@@ -15,6 +15,17 @@ describe('config › checks across keys', () => {
     expect(problems.join('\n')).not.toContain('pw-9f3b2');
   });
 
+  it('refuses an http.token with whitespace at either end, without printing it', () => {
+    for (const token of ['tok-7c1e\n', ' tok-7c1e', 'tok-7c1e\t']) {
+      const problems = problemsOf(() => parseConfig({ http: { token } }));
+      expect(problems).toEqual([
+        'http.token: must not start or end with whitespace (HTTP drops it from headers, so a Bearer token could never match)',
+      ]);
+      expect(problems.join('\n')).not.toContain('tok-7c1e');
+    }
+    expect(parseConfig({ http: { token: 'tok 7c1e x' } }).config.http.token).toBe('tok 7c1e x');
+  });
+
   it('accepts users together with a shared key, and a shared key alone', () => {
     expect(
       parseConfig({
