@@ -12,7 +12,7 @@ import { createMetricsRegistry } from '../telemetry/metrics.ts';
 import { createService } from './service.ts';
 
 export async function serve(opts: { config?: string }): Promise<number> {
-  const { config, source, overrides, unknownEnv } = loadConfig({ file: opts.config });
+  const { config, source, overrides, unknownEnv, emptyEnv } = loadConfig({ file: opts.config });
   const log = createLogger(config.log_level);
   const deps = { log, clock: systemClock, metrics: createMetricsRegistry() };
   const service = createService(config, deps);
@@ -21,6 +21,11 @@ export async function serve(opts: { config?: string }): Promise<number> {
     log.warn(
       { event: 'config_unknown_env', names: unknownEnv },
       `FLEETLINE_* variables that set no configuration key (misspelled?): ${unknownEnv.join(', ')}`,
+    );
+  if (emptyEnv.length > 0)
+    log.warn(
+      { event: 'config_empty_env', names: emptyEnv },
+      `FLEETLINE_* variables set but empty, so ignored (an unset shell variable?): ${emptyEnv.join(', ')}`,
     );
   // Signals are handled from the first start on: the inputs accept (and acknowledge) data
   // long before the last component has started (the dashboard regenerator's first push can

@@ -74,6 +74,11 @@ export interface LoadedConfig {
    * `FLEETLINE_FORWARD_SHARED_KEY` would leave Forward open). Names only, never values.
    */
   unknownEnv: string[];
+  /**
+   * Variables of real keys that are set but empty, and therefore ignored (`FLEETLINE_HTTP_TOKEN=`
+   * from an unset shell variable would otherwise leave the API open without a word).
+   */
+  emptyEnv: string[];
 }
 
 /** `FLEETLINE_*` names that are not configuration keys but are read on purpose. */
@@ -150,13 +155,17 @@ export function parseConfig(
         !k.startsWith('FLEETLINE_TEST_'),
     )
     .sort();
+  const emptyEnv = keys
+    .map((k) => k.name)
+    .filter((name) => env[name] === '')
+    .sort();
   if (!validate(doc)) {
     throw new ConfigError(formatErrors(validate.errors ?? []), source);
   }
   const config = doc as Config;
   const problems = semanticProblems(config);
   if (problems.length > 0) throw new ConfigError(problems, source);
-  return { config: deepFreeze(config), source, overrides, unknownEnv };
+  return { config: deepFreeze(config), source, overrides, unknownEnv, emptyEnv };
 }
 
 /** Turns ajv errors into `key.path: message` lines, one per problem, without duplicates. */

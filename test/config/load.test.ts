@@ -206,4 +206,15 @@ describe('config › environment names that set nothing', () => {
     expect(overrides).toEqual(['FLEETLINE_HTTP_PORT']);
     expect(JSON.stringify(unknownEnv)).not.toContain('secret-value');
   });
+
+  it('lists variables of real keys that are set but empty, which are ignored', () => {
+    // `FLEETLINE_HTTP_TOKEN=${TOKEN}` with TOKEN unset would leave the API open without a word.
+    const { emptyEnv, overrides, config } = parseConfig(
+      {},
+      { env: { FLEETLINE_HTTP_TOKEN: '', FLEETLINE_HTTP_PORT: '9999', FLEETLINE_NOPE: '' } },
+    );
+    expect(emptyEnv).toEqual(['FLEETLINE_HTTP_TOKEN']);
+    expect(overrides).toEqual(['FLEETLINE_HTTP_PORT']);
+    expect(config.http.token).toBeUndefined();
+  });
 });
