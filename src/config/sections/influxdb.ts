@@ -101,12 +101,14 @@ export const InfluxdbSection = Type.Optional(
             max_fields: Type.Integer({
               minimum: 1,
               default: CATALOG_LIMITS.max_fields,
-              description: 'fields recorded per measurement',
+              description:
+                'fields recorded per measurement (fleet_rollup, fleet_members and fleet_events keep at least the default)',
             }),
             max_tag_keys: Type.Integer({
               minimum: 1,
               default: CATALOG_LIMITS.max_tag_keys,
-              description: 'tag keys recorded per measurement',
+              description:
+                'tag keys recorded per measurement (fleet_rollup, fleet_members and fleet_events keep at least the default)',
             }),
           },
           'bounds of the catalog of measurements / tag keys / fields the dashboards are generated from; names beyond them are still written to InfluxDB, only not recorded (counted in fleetline_influxdb_catalog_names_refused_total, logged once per measurement)',
