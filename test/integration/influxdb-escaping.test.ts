@@ -264,4 +264,24 @@ describe('InfluxDB names 1.x reads differently inside a multi-line body', () => 
     for (const r of got) expect(Object.keys(r.fields).sort()).toEqual([safeKey('\tk'), 'n']);
     expect(safeKey('\tk')).not.toBe('k');
   });
+
+  // influxd repeats a refusal's reason in the X-Influxdb-Error header, control characters of
+  // the field name included; Node's strict parser refused that response as a network error, so
+  // the writer retried the batch forever and delivery behind it stopped.
+  it('dead-letters a type conflict on a field whose name holds a control character', async () => {
+    const db = await freshDatabase('escaping_ctl');
+    const w = await start(db);
+    const one = (i: number, v: number | string): Entry => ({
+      tag: 'ctl',
+      sec: T,
+      nsec: i,
+      record: { 'f\x01': v },
+      labels: LABELS,
+    });
+    await w.deliver([spooledBatch([one(0, 1)], 1, 0)]);
+    await w.deliver([spooledBatch([one(1, 'x')], 2, 1)]);
+    const dead = w.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.reason).toMatch(/field type conflict/);
+  });
 });

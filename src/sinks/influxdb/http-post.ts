@@ -49,6 +49,12 @@ export function createPoster(opts: { maxSockets: number; timeoutMs: number }): P
           agent: https ? agents.https : agents.http,
           headers: { ...headers, 'content-length': String(body.length) },
           signal,
+          // influxd repeats a refusal's reason in X-Influxdb-Error, control characters of a
+          // field or measurement name included. Node's strict parser fails such a response as
+          // a network error, which the writer would retry forever instead of dead-lettering
+          // the refused lines. Lenient parsing is for this request to the configured InfluxDB
+          // only.
+          insecureHTTPParser: true,
         });
         const timer = setTimeout(
           () => req.destroy(new RequestTimeoutError(opts.timeoutMs)),
