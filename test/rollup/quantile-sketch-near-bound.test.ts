@@ -18,7 +18,7 @@ const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const QS = [0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
 
 /** A value in the middle of bucket `k` (k > 0 positive, k < 0 negative, 0 the zero bucket). */
-function valueOf(k: number, tiny: boolean): number {
+function bucketValue(k: number, tiny: boolean): number {
   if (k === 0) return tiny ? 1e-12 : 0;
   const v = GAMMA ** (Math.abs(k) - 600 - 0.5);
   return k > 0 ? v : -v;
@@ -56,9 +56,9 @@ const nearBound = fc
     const rnd = lcg(seed);
     // Every bucket of the span once (so the count of buckets is known: ~2,048 + extra), then
     // random draws over it.
-    const values: number[] = [valueOf(0, false)];
-    for (let k = 1; k <= negSpan; k++) values.push(valueOf(-k, false));
-    for (let k = 1; k <= posSpan; k++) values.push(valueOf(k, false));
+    const values: number[] = [bucketValue(0, false)];
+    for (let k = 1; k <= negSpan; k++) values.push(bucketValue(-k, false));
+    for (let k = 1; k <= posSpan; k++) values.push(bucketValue(k, false));
     for (let j = 0; j < n; j++) {
       const r = rnd();
       const k =
@@ -67,7 +67,7 @@ const nearBound = fc
           : r < 0.4 && negSpan > 0
             ? -1 - Math.floor(rnd() * negSpan)
             : 1 + Math.floor(rnd() * posSpan);
-      values.push(valueOf(k, rnd() < 0.5));
+      values.push(bucketValue(k, rnd() < 0.5));
     }
     return { values, seed };
   });
