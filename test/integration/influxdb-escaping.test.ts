@@ -171,42 +171,6 @@ describe('InfluxDB names and numbers that 1.x cannot take as they are', () => {
     expect(keys[0]?.values).toContainEqual(['id', 'integer']);
     expect(w.catalog().find((m) => m.name === 'u64')?.fields.id).toBe('integer');
   });
-});
-
-describe('InfluxDB names 1.x reads differently inside a multi-line body', () => {
-  let store: Store;
-  let cleanup: () => Promise<void>;
-  const writers: InfluxWriter[] = [];
-
-  beforeEach(async () => {
-    ({ store, cleanup } = await tempStore());
-  });
-  afterEach(async () => {
-    for (const w of writers.splice(0)) await w.stop();
-    await cleanup();
-  });
-
-  const start = async (database: string, deps = testDeps()) => {
-    const w = createInfluxWriter(writerConfig({ url: influxUrl(), database }), SCHEMA, deps, {
-      store,
-    });
-    writers.push(w);
-    await w.start();
-    return w;
-  };
-
-  const rows = async (db: string) => {
-    const [series = []] = await influxql('SELECT * FROM /.*/ GROUP BY *', { db, epoch: 'ns' });
-    return series.flatMap((s) =>
-      s.values.map((v) => ({
-        measurement: s.name,
-        tags: Object.fromEntries(Object.entries(s.tags ?? {}).filter(([, tv]) => tv !== '')),
-        fields: Object.fromEntries(
-          s.columns.map((c, i) => [c, v[i]]).filter(([c, fv]) => c !== 'time' && fv !== null),
-        ),
-      })),
-    );
-  };
 
   // 1.x splits a body into lines before parsing them, skipping backslash *pairs* from the
   // line's start: `\\ ` in a tag value (a backslash, then the escaped space) looks like the end
@@ -230,7 +194,7 @@ describe('InfluxDB names 1.x reads differently inside a multi-line body', () => 
     expect(w.deadLetters()).toEqual([]);
     const labels = { role: 'web', version: '1.4.2', slot: '0' };
     expect(
-      (await rows(db)).sort((a, b) => (String(a.fields.msg) < String(b.fields.msg) ? -1 : 1)),
+      (await stored(db)).sort((a, b) => (String(a.fields.msg) < String(b.fields.msg) ? -1 : 1)),
     ).toEqual([
       {
         measurement: 'split',
@@ -258,7 +222,7 @@ describe('InfluxDB names 1.x reads differently inside a multi-line body', () => 
     }));
     await w.deliver([spooledBatch(entries, 1, 0)]);
     expect(w.deadLetters()).toEqual([]);
-    const got = (await rows(db)).sort((a, b) => Number(a.fields.n) - Number(b.fields.n));
+    const got = (await stored(db)).sort((a, b) => Number(a.fields.n) - Number(b.fields.n));
     expect(got.map((r) => r.measurement)).toEqual(names.map(storedMeasurement));
     expect(new Set(got.map((r) => r.measurement)).size).toBe(names.length);
     for (const r of got) expect(Object.keys(r.fields).sort()).toEqual([safeKey('\tk'), 'n']);
