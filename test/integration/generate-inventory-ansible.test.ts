@@ -1,25 +1,18 @@
 /**
  * What real Ansible does with fleetline's inventory (`ansible-playbook` is no npm dependency:
- * `npm test` installs Debian's ansible-core first, scripts/ensure-test-tools.sh). The hostile fleet: an EC2 tag
- * `ansible_ssh_common_args: -o ProxyCommand=…`, Jinja in a tag, in the version and in an
- * instance id. Each payload would create a marker file on this machine. A control inventory that
- * copies tags as hostvars the way fleetline used to proves the harness catches the attack; the
- * JSON of `fleetline inventory --list` must create no marker, even with every tag allowed.
+ * `npm test` installs Debian's ansible-core first, scripts/ensure-test-tools.sh). The hostile
+ * fleet: an EC2 tag `ansible_ssh_common_args: -o ProxyCommand=…`, Jinja in a tag, in the version
+ * and in an instance id. Each payload would create a marker file on this machine. A control
+ * inventory that copies tags as hostvars the way fleetline used to proves the harness catches
+ * the attack; the JSON of `fleetline inventory --list` must create no marker, even with every
+ * tag allowed.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runInventory } from '../../src/generate/cli-inventory.ts';
 import type { GenerationModel } from '../../src/generate/model.ts';
-
-const run = promisify(execFile);
-const ansiblePlaybook = (process.env.PATH ?? '')
-  .split(':')
-  .map((d) => join(d, 'ansible-playbook'))
-  .find((p) => existsSync(p));
+import { usePlaybook } from '../helpers/ansible.ts';
 
 /** The hostile fleet; each payload would create `PWNED_<what>` in `markers`. */
 function hostileFleet(markers: string): GenerationModel {
@@ -51,60 +44,20 @@ function hostileFleet(markers: string): GenerationModel {
 }
 
 describe('fleetline inventory under real Ansible', () => {
-  beforeAll(() => {
-    if (!ansiblePlaybook)
-      throw new Error(
-        'ansible-playbook is not on PATH: `npm test` installs it first (scripts/ensure-test-tools.sh)',
-      );
-  });
-  const dir = mkdtempSync(join(tmpdir(), 'fleetline-ansible-'));
-  const playbook = join(dir, 'play.yml');
-  writeFileSync(
-    playbook,
-    [
-      '- hosts: all',
-      '  gather_facts: false',
-      '  tasks:',
-      '    - ping:',
-      '      ignore_unreachable: true',
-      '    - debug:',
-      `        msg: "{{ inventory_hostname }} {{ version }} {{ note | default('') }} {{ tag_note | default('') }}"`,
-      '      delegate_to: localhost',
-      '      vars: { ansible_connection: local }',
-      '',
-    ].join('\n'),
-  );
-
-  /** Runs the playbook over `inventory` (the --list JSON): its output, the markers created. */
-  async function play(inventory: unknown, markers: string) {
-    const json = join(markers, 'inventory.json');
-    writeFileSync(json, JSON.stringify(inventory));
-    const script = join(markers, 'inventory.sh');
-    writeFileSync(
-      script,
-      `#!/bin/sh\nif [ "$1" = "--list" ]; then cat '${json}'; else echo '{}'; fi\n`,
-    );
-    chmodSync(script, 0o755);
-    const output = await run(ansiblePlaybook!, ['-i', script, playbook], {
-      env: {
-        ...process.env,
-        ANSIBLE_HOST_KEY_CHECKING: 'False',
-        ANSIBLE_TIMEOUT: '3',
-        ANSIBLE_LOCAL_TEMP: join(dir, 'tmp'),
-        ANSIBLE_NOCOLOR: '1',
-      },
-      timeout: 120_000,
-    }).catch((e: { stdout?: string }) => e); // unreachable hosts and failed tasks exit non-zero
-    return {
-      stdout: output.stdout ?? '',
-      created: readdirSync(markers)
-        .filter((f) => f.startsWith('PWNED_'))
-        .sort(),
-    };
-  }
+  const ansible = usePlaybook('hostile', [
+    '- hosts: all',
+    '  gather_facts: false',
+    '  tasks:',
+    '    - ping:',
+    '      ignore_unreachable: true',
+    '    - debug:',
+    `        msg: "{{ inventory_hostname }} {{ version }} {{ note | default('') }} {{ tag_note | default('') }}"`,
+    '      delegate_to: localhost',
+    '      vars: { ansible_connection: local }',
+  ]);
 
   it('the control (tags copied as hostvars, ids as host names) is attacked', async () => {
-    const markers = mkdtempSync(join(dir, 'control-'));
+    const markers = ansible.markersDir('control');
     const [tagged, named] = hostileFleet(markers).instances;
     const control = {
       _meta: {
@@ -120,7 +73,7 @@ describe('fleetline inventory under real Ansible', () => {
       all: { children: ['ungrouped'] },
       ungrouped: { hosts: [tagged!.instanceId, named!.instanceId] },
     };
-    expect((await play(control, markers)).created).toEqual([
+    expect((await ansible.play(control, markers)).created).toEqual([
       'PWNED_hostname',
       'PWNED_proxy',
       'PWNED_tag',
@@ -129,7 +82,7 @@ describe('fleetline inventory under real Ansible', () => {
   }, 180_000);
 
   it('fleetline’s inventory, with every tag allowed and no prefix, runs none of them', async () => {
-    const markers = mkdtempSync(join(dir, 'fleetline-'));
+    const markers = ansible.markersDir('fleetline');
     const file = join(markers, 'fleetline.yaml');
     writeFileSync(file, "inventory:\n  tag_hostvars: ['*']\n  tag_hostvar_prefix: ''\n");
     const out: string[] = [];
@@ -141,7 +94,7 @@ describe('fleetline inventory under real Ansible', () => {
     expect(code).toBe(0);
     const list = JSON.parse(out.join('\n'));
     expect(list._meta.hostvars['i-tagged']).toMatchObject({ env: 'prod' });
-    const { stdout, created } = await play(list, markers);
+    const { stdout, created } = await ansible.play(list, markers);
     expect(created).toEqual([]);
     // The play did run, on the one host fleetline lists, and printed the payloads as text.
     expect(stdout).toMatch(/ok: \[i-tagged[^\]]*\] => \{\s*"msg": "i-tagged \{\{ lookup\('pipe'/);
