@@ -26,16 +26,20 @@ const rec = (id: string, role = 'batch', version = '7') => ({
   rev: version,
 });
 
-describe('records-only instance after the idle sweep', () => {
+/**
+ * Per test: a records-only fleet over SQLite with a 1 s idle sweep and the real labeller in
+ * front; `stopCurrent` stops them (a restart is a second `setup` on the same dir).
+ */
+function useRecordsFleet() {
   let fleet: Fleet | undefined;
   let labeller: FleetLabeller | undefined;
-  afterEach(async () => {
+  const stopCurrent = async () => {
     await labeller?.stop();
     await fleet?.stop();
     labeller = undefined;
     fleet = undefined;
-  });
-
+  };
+  afterEach(stopCurrent);
   const setup = async (clock: FakeClock, dir?: string, historyMs?: number) => {
     const config = registryConfig({
       records: { role_key: 'svc', version_key: 'rev' },
@@ -57,6 +61,11 @@ describe('records-only instance after the idle sweep', () => {
     await labeller.start();
     return { sink, registry: fleet.registry, labeller, fleet };
   };
+  return { setup, stopCurrent };
+}
+
+describe('records-only instance after the idle sweep', () => {
+  const { setup, stopCurrent } = useRecordsFleet();
 
   it('comes back live when it speaks again: a new span, a launch that says it returned, its slot if free', async () => {
     const clock = fakeClock(T);
@@ -209,10 +218,62 @@ describe('records-only instance after the idle sweep', () => {
     clock.advance(5000);
     await sweepOnce();
     expect(s.registry.liveInstances()).toEqual([]);
-    await labeller?.stop();
-    await fleet?.stop();
+    await stopCurrent();
     s = await setup(clock, dir);
     await s.labeller.consume(batch([entry(rec('i-self'), clock.now())]));
     expect(s.registry.liveInstances().map((i) => [i.instanceId, i.slot])).toEqual([['i-self', 0]]);
+  });
+});
+
+// Edges of a return: an authoritative end that arrives after the idle sweep's, and a backlog
+// of records too old to keep the instance alive.
+describe('idle-ended instance: edges of its return', () => {
+  const { setup, stopCurrent } = useRecordsFleet();
+
+  it('stays ended when EventBridge ends it after the idle sweep did, also after a restart', async () => {
+    const clock = fakeClock(T);
+    const dir = tempDir();
+    let s = await setup(clock, dir);
+    await s.labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    // The instance really is gone: Auto Scaling terminated it, EventBridge says so.
+    s.registry.observe([
+      { kind: 'terminated', at: clock.now(), instanceId: 'i-self', source: 'eventbridge' },
+    ]);
+    // A record it buffered before it went (dated after its last one) arrives late.
+    await s.labeller.consume(batch([entry(rec('i-self'), T + 1000)]));
+    expect(s.registry.liveInstances()).toEqual([]);
+    expect(s.fleet.emitted.map((e) => e.kind)).toEqual(['launch', 'terminate']);
+
+    await stopCurrent();
+    s = await setup(clock, dir);
+    await s.labeller.consume(batch([entry(rec('i-self'), clock.now())]));
+    expect(s.registry.liveInstances()).toEqual([]);
+    expect(s.fleet.emitted).toEqual([]);
+  });
+
+  it('does not flap while an agent replays a backlog older than the idle period', async () => {
+    const clock = fakeClock(T);
+    const { registry, labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    // The agent was cut off and now flushes its buffer, oldest first, one batch per sweep.
+    for (let k = 1; k <= 3; k++) {
+      await labeller.consume(batch([entry(rec('i-self'), T + k * 100)]));
+      clock.advance(100);
+      await sweepOnce();
+    }
+    expect(fleet.emitted.map((e) => e.kind)).toEqual(['launch', 'terminate']);
+    // Caught up: a record from within the idle period brings it back, once.
+    const now = clock.now();
+    await labeller.consume(batch([entry(rec('i-self'), now - 200), entry(rec('i-self'), now)]));
+    expect(fleet.emitted.map((e) => e.text)).toEqual([
+      'i-self launched (7, slot 0)',
+      'i-self terminated (7, slot 0)',
+      'i-self returned (7, slot 0)',
+    ]);
+    expect(registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-self']);
   });
 });
