@@ -248,4 +248,101 @@ describe('InfluxDB names and numbers that 1.x cannot take as they are', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]!.reason).toMatch(/field type conflict/);
   });
+
+  // A tag_keys value made the series key: a broken logger's 70 KB `level` exceeded 1.x's 64 KB
+  // key limit and influxd refused the point, so the whole record was dead-lettered.
+  it('keeps an oversized tag_keys value as a field: delivered, nothing dead-lettered', async () => {
+    const db = await freshDatabase('escaping_long_tag');
+    const deps = testDeps();
+    const w = await start(db, deps);
+    const level = 'x'.repeat(70_000);
+    const entries: Entry[] = [
+      { tag: 'long', sec: T, nsec: 0, record: { level, msg: 'huge' }, labels: LABELS },
+      { tag: 'long', sec: T, nsec: 1, record: { level: 'info', msg: 'fine' }, labels: LABELS },
+      // On both sides of the bound: 256 characters is still a tag, 257 a field.
+      {
+        tag: 'long',
+        sec: T,
+        nsec: 2,
+        record: { method: 'm'.repeat(256), msg: 'at' },
+        labels: LABELS,
+      },
+      {
+        tag: 'long',
+        sec: T,
+        nsec: 3,
+        record: { method: 'm'.repeat(257), msg: 'over' },
+        labels: LABELS,
+      },
+    ];
+    await w.deliver([spooledBatch(entries, 1, 0)]);
+    expect(w.deadLetters()).toEqual([]);
+    expect(await metricValue(deps, 'fleetline_influxdb_dead_letters_total')).toBe(0);
+    const [series = []] = await influxql(
+      'SELECT "level"::field, "level"::tag, "method"::field, "method"::tag, msg FROM long',
+      { db, epoch: 'ns' },
+    );
+    const rows = series.flatMap((s) =>
+      s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))),
+    );
+    expect(rows.map((r) => [r.level, r.level_1, r.method, r.method_1, r.msg])).toEqual([
+      [level, null, null, null, 'huge'],
+      [null, 'info', null, null, 'fine'],
+      [null, null, null, 'm'.repeat(256), 'at'],
+      [null, null, 'm'.repeat(257), null, 'over'],
+    ]);
+  });
+
+  // `time` was stored as `time_`, and so was `time_`: one value overwrote the other.
+  it('keeps both values of a record with keys time and time_', async () => {
+    const db = await freshDatabase('escaping_time');
+    const deps = testDeps();
+    const w = await start(db, deps);
+    const entries: Entry[] = [
+      {
+        tag: 'times',
+        sec: T,
+        nsec: 0,
+        record: { time: 'a', time_: 'b', time__: 'c' },
+        labels: LABELS,
+      },
+      // Label tags (relabel extras) named the same way: 1.x refuses duplicate tags.
+      {
+        tag: 'times',
+        sec: T,
+        nsec: 1,
+        record: { n: 1 },
+        labels: { ...LABELS, time: 'x', time_: 'y' },
+      },
+      // A line-protocol point: the map-based path.
+      {
+        tag: 'times_lp',
+        sec: T,
+        nsec: 0,
+        record: { v: 1 },
+        tags: { time: 'p', time_: 'q' },
+      },
+    ];
+    await w.deliver([spooledBatch(entries, 1, 0)]);
+    expect(w.deadLetters()).toEqual([]);
+    expect(await metricValue(deps, 'fleetline_influxdb_dead_letters_total')).toBe(0);
+    const got = (await stored(db)).sort((a, b) =>
+      a.measurement < b.measurement ? -1 : a.measurement > b.measurement ? 1 : 0,
+    );
+    const labels = { role: 'web', version: '1.4.2', slot: '0' };
+    expect(got).toEqual([
+      { measurement: 'times', tags: labels, fields: { time_: 'a', time__: 'b', time___: 'c' } },
+      { measurement: 'times', tags: { ...labels, time_: 'x', time__: 'y' }, fields: { n: 1 } },
+      {
+        measurement: 'times_lp',
+        tags: { time_: 'p', time__: 'q' },
+        fields: { v: 1 },
+      },
+    ]);
+    expect([safeKey('time'), safeKey('time_'), safeKey('time__')]).toEqual([
+      'time_',
+      'time__',
+      'time___',
+    ]);
+  });
 });

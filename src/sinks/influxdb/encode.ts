@@ -52,7 +52,8 @@
  * - Booleans `true`/`false`; `Uint8Array` → base64 string; nested maps flattened as `a.b`;
  *   arrays → JSON string; `null` skipped.
  * - Names InfluxDB rejects or silently drops: a tag or field key `time` (1.x drops a `time`
- *   field without error and rejects a `time` tag) is written as `time_`.
+ *   field without error and rejects a `time` tag) is written as `time_`; to stay injective, a
+ *   key that is `time` followed by underscores gets one more (`time_` → `time__`).
  * - Tags are sorted by key (what the server would do anyway; it also makes lines comparable);
  *   tags with an empty key or value are dropped. Fields keep the order of the point's field map
  *   (record order), which is deterministic, so a replay gives byte-identical lines; sorting
@@ -76,6 +77,32 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const TWO_64 = 2n ** 64n;
+
+/**
+ * The longest `schema.tag_keys` record value promoted to a tag, in UTF-16 code units (a string's
+ * `length`: O(1), where a UTF-8 byte count would scan it). Such values (level, status, method)
+ * are short; a longer one is a broken logger's, and as a tag it would grow the series key
+ * towards 1.x's 64 KB limit (65,535 bytes, past which influxd refuses the point and the record is
+ * dead-lettered) and create a series per value. 256 units are at most 768 UTF-8 bytes, 1,536
+ * escaped: a few such tags stay far below the limit. A longer value stays an ordinary string
+ * field under its own key.
+ */
+export const MAX_TAG_VALUE_LENGTH = 256;
+
+/** Whether a `tag_keys` record value becomes a tag: a finite scalar, a string not too long. */
+export function promotable(v: unknown): v is string | number | boolean | bigint {
+  switch (typeof v) {
+    case 'string':
+      return v.length <= MAX_TAG_VALUE_LENGTH;
+    case 'number':
+      return Number.isFinite(v);
+    case 'boolean':
+    case 'bigint':
+      return true;
+    default:
+      return false;
+  }
+}
 
 /** The InfluxDB type a scalar is written as. */
 export function fieldType(v: FieldScalar): FieldType {
@@ -110,12 +137,18 @@ function leadNeedsPrefix(s: string, lead: RegExp, hash: boolean): boolean {
   return c === 0x09 || (hash && c === 0x23) || (c === 0x5f && lead.test(s));
 }
 
+/** `time` and the names its rename could meet: `time`, `time_`, `time__`, … */
+const TIME_KEY = /^time_*$/;
+
 /**
  * The name InfluxDB stores for a tag or field key: `time` → `time_` (1.x drops a `time` field
- * and rejects a `time` tag), and a `/` after each backslash it cannot store (see above).
+ * and rejects a `time` tag), and a `/` after each backslash it cannot store (see above). The
+ * rename is injective: every key matching /^time_*$/ gets one more `_` (`time_` → `time__`), so
+ * a record with both `time` and `time_` keeps both values, and two such tags are not refused as
+ * duplicates.
  */
 export function safeKey(key: string): string {
-  if (key === 'time') return 'time_';
+  if (key.startsWith('time') && TIME_KEY.test(key)) return `${key}_`;
   const k = key.includes('\\') ? key.replace(KEY_GUARD, '\\/') : key;
   return leadNeedsPrefix(k, KEY_LEAD, false) ? `_${k}` : k;
 }

@@ -41,6 +41,7 @@ import {
   escapeStringContent,
   escapeTagValue,
   type FieldScalar,
+  promotable,
   safeKey,
 } from './encode.ts';
 import { pointTimeText } from './point-time.ts';
@@ -48,7 +49,8 @@ import type { EncodedPoint, SchemaPlan, UnencodableEntry } from './points.ts';
 
 /**
  * The names a line's point has, as the catalog records them: tag keys with a non-empty value
- * and field keys, as `safeKey` names them (`time` → `time_`, guarded backslashes). Valid until the
+ * and field keys, as `safeKey` names them (`time` → `time_`, `time_` → `time__`, guarded
+ * backslashes). Valid until the
  * next `encode`.
  */
 export interface PointShape {
@@ -157,13 +159,6 @@ interface LabelsPlan {
   headText: string;
 }
 
-function isScalar(v: unknown): v is string | number | boolean | bigint {
-  const t = typeof v;
-  return (
-    t === 'string' || (t === 'number' && Number.isFinite(v)) || t === 'boolean' || t === 'bigint'
-  );
-}
-
 /** Plain objects' for-in order is property order; compare by it, not as sets. */
 function sameLabels(plan: LabelsPlan, labels: Labels): boolean {
   let i = 0;
@@ -211,8 +206,6 @@ export function createLineEncoder(
   // repeat their keys in the same order, so a string comparison usually replaces a Map lookup.
   const lastRecordKeys: string[] = [];
   const lastRecordInfos: KeyInfo[] = [];
-  let TIME = key('time');
-  let TIME_ = key('time_');
   let INSTANCE_ID = key('instance_id');
   /** Drops every KeyInfo at once: identity comparisons need one KeyInfo per name. */
   const resetKeys = () => {
@@ -227,8 +220,6 @@ export function createLineEncoder(
     noLabels = undefined;
     lastRecordKeys.length = 0;
     lastRecordInfos.length = 0;
-    TIME = key('time');
-    TIME_ = key('time_');
     INSTANCE_ID = key('instance_id');
   };
 
@@ -426,9 +417,8 @@ export function createLineEncoder(
     shape.fieldNames[written++] = info.stored;
   };
 
-  /** The field of `t` a tag named `t` clashes with (`time_` also with `time`). */
-  const clashOf = (t: KeyInfo): KeyInfo | undefined =>
-    t.fieldStamp === point ? t : t === TIME_ && TIME.fieldStamp === point ? TIME : undefined;
+  /** The field a tag named `t` clashes with (`safeKey` is injective: only a field `t`). */
+  const clashOf = (t: KeyInfo): KeyInfo | undefined => (t.fieldStamp === point ? t : undefined);
 
   /**
    * renameClashes' "plain" case: every `k_field` name is free and no clash repeats. Otherwise
@@ -497,14 +487,15 @@ export function createLineEncoder(
     point++;
     const record = entry.record;
 
-    // Tags: labels, then tag_keys whose record value is a scalar (those leave the fields).
+    // Tags: labels, then tag_keys whose record value is a scalar, a string not too long (those
+    // leave the fields; `promotable` tests a string's length first, O(1)).
     const candidates = lp.candidates;
     let tagCount = 0;
     for (let i = 0; i < lp.tagNames.length; i++) shape.tagNames[tagCount++] = lp.tagNames[i]!;
     for (let i = 0; i < candidates.length; i++) {
       const info = candidates[i]!;
       const v = record[info.raw];
-      if (isScalar(v)) {
+      if (promotable(v)) {
         promoted[i] = v;
         info.promotedStamp = point;
         if (v !== '') shape.tagNames[tagCount++] = info.stored;

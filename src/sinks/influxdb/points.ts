@@ -6,7 +6,8 @@
  * add to its catalog of measurements/tags/fields. `toLines` is the batch convenience.
  *
  * - Log records: tags = labels (role, version, slot, extras) + the `schema.tag_keys` record keys
- *   whose value is a scalar; fields = every other record key (flattened) + `instance_id`.
+ *   whose value is a scalar, a string at most MAX_TAG_VALUE_LENGTH long (`promotable`); fields =
+ *   every other record key (flattened) + `instance_id`.
  * - Entries that carry their own tags (line-protocol points, and the `fleet_events`,
  *   `fleet_rollup`, `fleet_members` points other stages write): their tags plus the labels (the
  *   labels win: they are the registry's truth after relabelling), except `instance_id` and
@@ -29,7 +30,7 @@
 import type { SchemaConfig } from '../../config/schema.ts';
 import type { Entry } from '../../core/entry.ts';
 import type { SpooledBatch } from '../../spool/contract.ts';
-import { encodeLine, type FieldScalar, flattenFields } from './encode.ts';
+import { encodeLine, type FieldScalar, flattenFields, promotable } from './encode.ts';
 import { createLineEncoder, type LineEncoder, type LineEncoderOptions } from './line-encoder.ts';
 import { pointTimeNs } from './point-time.ts';
 import { compileRoutes, type RouteFn } from './routes.ts';
@@ -62,13 +63,6 @@ export function compileSchema(schema: SchemaConfig): SchemaPlan {
   return { route: compileRoutes(schema.routes), tagKeys: schema.tag_keys };
 }
 
-function isScalar(v: unknown): v is string | number | boolean | bigint {
-  const t = typeof v;
-  return (
-    t === 'string' || (t === 'number' && Number.isFinite(v)) || t === 'boolean' || t === 'bigint'
-  );
-}
-
 /**
  * Moves each clashing field `k` to `k_field`, appended in tag order. Common, since agents put
  * role/version in their records too. Rebuilding the object beats `delete`, which would switch
@@ -90,15 +84,9 @@ function renameClashes(
   if (!plain) {
     // A move may create a name a later tag clashes with: decide each one as it comes.
     for (const t in tags) {
-      const k =
-        fields[t] !== undefined
-          ? t
-          : t === 'time_' && fields.time !== undefined
-            ? 'time'
-            : undefined;
-      if (k === undefined) continue;
-      fields[`${k}_field`] = fields[k]!;
-      delete fields[k];
+      if (fields[t] === undefined) continue;
+      fields[`${t}_field`] = fields[t]!;
+      delete fields[t];
     }
     return fields;
   }
@@ -139,7 +127,7 @@ export function toPoint(
     let promoted: string[] | undefined;
     for (const k of plan.tagKeys) {
       const v = entry.record[k];
-      if (!isScalar(v) || tags[k] !== undefined) continue;
+      if (!promotable(v) || tags[k] !== undefined) continue;
       tags[k] = String(v);
       if (promoted) promoted.push(k);
       else promoted = [k];
@@ -148,13 +136,12 @@ export function toPoint(
   }
   if (entry.instanceId) fields.instance_id = entry.instanceId;
   // Tags are few (labels + tag_keys); check them against the fields rather than the reverse.
+  // `safeKey` is injective, so a tag and a field share a stored name only when their keys match.
   let clashes: string[] | undefined;
   for (const t in tags) {
-    const k =
-      fields[t] !== undefined ? t : t === 'time_' && fields.time !== undefined ? 'time' : undefined;
-    if (k === undefined) continue;
-    if (clashes) clashes.push(k);
-    else clashes = [k];
+    if (fields[t] === undefined) continue;
+    if (clashes) clashes.push(t);
+    else clashes = [t];
   }
   if (clashes) fields = renameClashes(fields, clashes, tags);
   let empty = true;

@@ -172,6 +172,20 @@ const CASES: Case[] = [
     stored: { measurement: 'esc_time', tags: { time_: 'x' }, fields: { time_: 5 } },
   },
   {
+    name: 'time followed by underscores gets one more: time and time_ stay two names',
+    point: {
+      measurement: 'esc_time2',
+      tags: { time: 'x', time_: 'y' },
+      fields: { time__: 5, v: 6 },
+    },
+    line: 'esc_time2,time_=x,time__=y time___=5,v=6',
+    stored: {
+      measurement: 'esc_time2',
+      tags: { time_: 'x', time__: 'y' },
+      fields: { time___: 5, v: 6 },
+    },
+  },
+  {
     name: 'numbers are floats, bigints integers, booleans, empty string',
     point: {
       measurement: 'types',
@@ -245,6 +259,11 @@ describe('line-protocol encoder', () => {
     expect(safeKey('end\\')).toBe('end\\/');
     expect(safeKey('a\\ b\\/,c')).toBe('a\\/ b\\//,c');
     expect(safeKey('time')).toBe('time_');
+    expect(safeKey('time_')).toBe('time__');
+    expect(safeKey('time__')).toBe('time___');
+    expect(safeKey('time_x')).toBe('time_x');
+    expect(safeKey('times')).toBe('times');
+    expect(safeKey('_time')).toBe('_time');
     expect(escapeStringField('a"b\\c')).toBe('"a\\"b\\\\c"');
   });
 

@@ -28,6 +28,7 @@ const NAMED_KEY = fc.constantFrom(
   'b.c',
   'time',
   'time_',
+  'time__',
   'instance_id',
   'host',
   'role_field',
@@ -51,6 +52,8 @@ const KEY = fc.oneof(
 const TEXT = fc.oneof(
   fc.constantFrom('', 'info', 'GET', 'a b', 'x,y=z', 'say "hi" \\ end\\', 'l1\nl2\r', 'end\\', '#'),
   fc.constantFrom('C:\\dir\\', 'x\\/', 'v\\ y', 'q\\"'),
+  // Either side of the longest tag_keys value promoted to a tag.
+  fc.constantFrom('l'.repeat(256), 'l'.repeat(257), 'é'.repeat(257)),
   fc.string({ maxLength: 12 }),
 );
 const SCALAR: fc.Arbitrary<RecordValue> = fc.oneof(

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SchemaConfig } from '../../../src/config/schema.ts';
 import type { Entry } from '../../../src/core/entry.ts';
-import { compileSchema, toLines, toPoints } from '../../../src/sinks/influxdb/points.ts';
+import { compileSchema, toLines, toPoint, toPoints } from '../../../src/sinks/influxdb/points.ts';
 import type { SpooledBatch } from '../../../src/spool/contract.ts';
 
 const schema: SchemaConfig = {
@@ -39,6 +39,23 @@ describe('point schema', () => {
       `access,level=info,method=GET,role=web,slot=3,status=200,version=1.4.2 ` +
         `path="/x",reqtime=0.25,meta.a=1,instance_id="i-0abc" ${T}000001000`,
     ]);
+  });
+
+  it('keeps a tag_keys string longer than 256 UTF-16 code units as a field under its key', () => {
+    const long = 'é'.repeat(257);
+    const at = 'é'.repeat(256);
+    const entry: Entry = {
+      tag: 'x',
+      sec: T,
+      nsec: 0,
+      record: { msg: 'm', level: long, method: at },
+      labels,
+    };
+    expect(toLines(spooled([entry], 0), schema)).toEqual([
+      `x,method=${at},role=web,slot=3,version=1.4.2 msg="m",level="${long}" ${T}000000000`,
+    ]);
+    const p = toPoint(entry, 0, compileSchema(schema));
+    expect('line' in p && p.fields.level).toBe(long);
   });
 
   it('keeps a non-scalar tag_keys value as a field', () => {
@@ -224,18 +241,12 @@ describe('fields that clash with tags', () => {
     for (const [k, v] of Object.entries(record))
       if (!(k in tags && (k === 'level' || k === 'role_field') && tags[k] === v)) fields[k] = v;
     for (const t in tags) {
-      const k =
-        fields[t] !== undefined
-          ? t
-          : t === 'time_' && fields.time !== undefined
-            ? 'time'
-            : undefined;
-      if (k === undefined) continue;
-      fields[`${k}_field`] = fields[k]!;
-      delete fields[k];
+      if (fields[t] === undefined) continue;
+      fields[`${t}_field`] = fields[t]!;
+      delete fields[t];
     }
     return Object.entries(fields)
-      .map(([k, v]) => `${k === 'time' ? 'time_' : k}="${v}"`)
+      .map(([k, v]) => `${/^time_*$/.test(k) ? `${k}_` : k}="${v}"`)
       .join(',');
   };
 
@@ -257,6 +268,7 @@ describe('fields that clash with tags', () => {
       'version',
       'time',
       'time_',
+      'time__',
       'msg',
     );
     fc.assert(

@@ -10,7 +10,10 @@
  * wrapped int64 (`encodeFieldValue`, `fieldType`). Only those functions changed. Then: a tag
  * value's backslash before a space gets its `/` too, a measurement or key starting with a tab
  * (a measurement also `#`), after any underscores, gets a `_` in front, and a NUL in a name is
- * written as `\0` like a newline.
+ * written as `\0` like a newline. Then: the `time` rename became injective (a key matching
+ * /^time_*$/ gets one more `_`, `safeKey`), so a tag `time_` no longer clashes with a field
+ * `time` (both clash loops), and a `tag_keys` string value longer than 256 UTF-16 code units is
+ * not promoted (`referenceToPoint`).
  */
 import type { Entry, RecordMap, RecordValue } from '../../../src/core/entry.ts';
 import type { RouteFn } from '../../../src/sinks/influxdb/routes.ts';
@@ -57,7 +60,7 @@ const KEY_LEAD = /^_*\t/;
 
 /** A key InfluxDB would reject or drop, renamed. */
 export function safeKey(key: string): string {
-  if (key === 'time') return 'time_';
+  if (/^time_*$/.test(key)) return `${key}_`;
   const k = key.replace(KEY_GUARD, '\\/');
   return KEY_LEAD.test(k) ? `_${k}` : k;
 }
@@ -285,15 +288,9 @@ function renameClashes(
   if (!plain) {
     // A move may create a name a later tag clashes with: decide each one as it comes.
     for (const t in tags) {
-      const k =
-        fields[t] !== undefined
-          ? t
-          : t === 'time_' && fields.time !== undefined
-            ? 'time'
-            : undefined;
-      if (k === undefined) continue;
-      fields[`${k}_field`] = fields[k]!;
-      delete fields[k];
+      if (fields[t] === undefined) continue;
+      fields[`${t}_field`] = fields[t]!;
+      delete fields[t];
     }
     return fields;
   }
@@ -329,7 +326,8 @@ export function referenceToPoint(
     let promoted: string[] | undefined;
     for (const k of plan.tagKeys) {
       const v = entry.record[k];
-      if (!isScalar(v) || tags[k] !== undefined) continue;
+      if (!isScalar(v) || (typeof v === 'string' && v.length > 256) || tags[k] !== undefined)
+        continue;
       tags[k] = String(v);
       if (promoted) promoted.push(k);
       else promoted = [k];
@@ -340,11 +338,9 @@ export function referenceToPoint(
   // Tags are few (labels + tag_keys); check them against the fields rather than the reverse.
   let clashes: string[] | undefined;
   for (const t in tags) {
-    const k =
-      fields[t] !== undefined ? t : t === 'time_' && fields.time !== undefined ? 'time' : undefined;
-    if (k === undefined) continue;
-    if (clashes) clashes.push(k);
-    else clashes = [k];
+    if (fields[t] === undefined) continue;
+    if (clashes) clashes.push(t);
+    else clashes = [t];
   }
   if (clashes) fields = renameClashes(fields, clashes, tags);
   let empty = true;
