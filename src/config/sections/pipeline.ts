@@ -61,7 +61,8 @@ export const SchemaSection = Section(
     ),
     tag_keys: Type.Array(Type.String({ minLength: 1 }), {
       default: ['level', 'status', 'method'],
-      description: 'low-cardinality record keys written as InfluxDB tags',
+      description:
+        'low-cardinality record keys written as InfluxDB tags (a string value longer than 256 characters stays a field)',
     }),
   },
   'how entries become InfluxDB points',
