@@ -58,7 +58,7 @@ export function createFleetLabeller(
   const keys = config.identity_keys;
   const holdMs = parseDuration(config.unknown.hold);
   const maxHeld = config.unknown.max_held;
-  const reporter = config.records ? createSeenReporter(config.records) : undefined;
+  const reporter = config.records ? createSeenReporter(config.records, deps) : undefined;
 
   const unknown = counter(
     deps.metrics,

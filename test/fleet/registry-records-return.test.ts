@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFleetLabeller, type FleetLabeller } from '../../src/fleet/labeller.ts';
-import { testDeps } from '../helpers/deps.ts';
+import { metricValue, testDeps } from '../helpers/deps.ts';
 import { type FakeClock, fakeClock } from '../helpers/fake-clock.ts';
 import { recordingSink } from '../helpers/recording-sink.ts';
 import {
@@ -275,5 +275,77 @@ describe('idle-ended instance: edges of its return', () => {
       'i-self returned (7, slot 0)',
     ]);
     expect(registry.liveInstances().map((i) => i.instanceId)).toEqual(['i-self']);
+  });
+});
+
+// Role/version values from records become labels, hence InfluxDB tags: one over the series
+// key limit would get every record of its instance dead-lettered. Refused at the reporter.
+describe('record-sourced role/version values out of bounds', () => {
+  const { setup } = useRecordsFleet();
+  const huge = 'x'.repeat(70_000);
+
+  it('does not register an instance from a 70 KB role; its records flow as role=unknown', async () => {
+    const clock = fakeClock(T);
+    const { sink, registry, labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-bad', huge), T), entry(rec('i-bad', huge), T + 1)]));
+    expect(registry.instances()).toEqual([]);
+    expect(sink.entries().map((e) => e.labels)).toEqual([
+      { role: 'unknown', version: 'unknown' },
+      { role: 'unknown', version: 'unknown' },
+    ]);
+    expect(
+      await metricValue(fleet.deps, 'fleetline_fleet_record_labels_refused_total', {
+        key: 'svc',
+        reason: 'too_long',
+      }),
+    ).toBe(2);
+  });
+
+  it('keeps the labels of a known instance when its records start sending an overlong or blank value', async () => {
+    const clock = fakeClock(T);
+    const { sink, registry, labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    await labeller.consume(
+      batch([
+        entry(rec('i-self', 'batch', 'v'.repeat(257)), T + 1),
+        entry(rec('i-self', '  \t'), T + 2),
+        entry(rec('i-self', 'b'.repeat(256), '8'), T + 3),
+      ]),
+    );
+    expect(sink.entries().map((e) => e.labels?.role)).toEqual([
+      'batch',
+      'batch',
+      'batch',
+      'b'.repeat(256),
+    ]);
+    expect(registry.liveInstances().map((i) => [i.role, i.version])).toEqual([
+      ['b'.repeat(256), '8'],
+    ]);
+    expect(
+      await metricValue(fleet.deps, 'fleetline_fleet_record_labels_refused_total', {
+        key: 'rev',
+        reason: 'too_long',
+      }),
+    ).toBe(1);
+    expect(
+      await metricValue(fleet.deps, 'fleetline_fleet_record_labels_refused_total', {
+        key: 'svc',
+        reason: 'blank',
+      }),
+    ).toBe(1);
+  });
+
+  it('brings an idle-ended instance back with its old labels when the role in its record is overlong', async () => {
+    const clock = fakeClock(T);
+    const { registry, labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    const back = clock.now();
+    await labeller.consume(batch([entry(rec('i-self', huge), back)]));
+    expect(fleet.emitted.filter((e) => e.time === back).map((e) => [e.role, e.text])).toEqual([
+      ['batch', 'i-self returned (7, slot 0)'],
+    ]);
+    expect(registry.liveInstances().map((i) => i.role)).toEqual(['batch']);
   });
 });
