@@ -14,10 +14,14 @@
  * Result: the resolved span, the first claim (a string: known identity, not yet in the
  * registry, worth holding for), or null (no identity at all).
  */
-import type { Entry, Origin } from '../core/entry.ts';
+import type { Entry, Origin, RecordMap } from '../core/entry.ts';
 import type { Span } from './registry.ts';
 
-export type Lookup = (key: string, atMs: number) => Span | undefined;
+/**
+ * The registry's lookup. `record` is the entry's record: an instance the idle sweep ended comes
+ * back through the lookup of its record (registry.ts), with the role/version that record says.
+ */
+export type Lookup = (key: string, atMs: number, record: RecordMap) => Span | undefined;
 
 const TAG_KEYS = ['instance_id', 'host'] as const;
 
@@ -33,7 +37,7 @@ export function resolveIdentity(
   for (let i = 0; i < keys.length; i++) {
     const v = record[keys[i]!];
     if (typeof v !== 'string' || v === '') continue;
-    const span = lookup(v, atMs);
+    const span = lookup(v, atMs, record);
     if (span) return span;
     claim ??= v;
   }
@@ -42,17 +46,17 @@ export function resolveIdentity(
     for (const k of TAG_KEYS) {
       const v = tags[k];
       if (v === undefined || v === '') continue;
-      const span = lookup(v, atMs);
+      const span = lookup(v, atMs, record);
       if (span) return span;
       claim ??= v;
     }
   }
   if (origin.authHostname) {
-    const span = lookup(origin.authHostname, atMs);
+    const span = lookup(origin.authHostname, atMs, record);
     if (span) return span;
     claim ??= origin.authHostname;
   }
   if (claim !== undefined) return claim;
-  if (origin.peerAddress) return lookup(origin.peerAddress, atMs) ?? null;
+  if (origin.peerAddress) return lookup(origin.peerAddress, atMs, record) ?? null;
   return null;
 }

@@ -21,7 +21,7 @@ import { parseDuration } from '../config/duration.ts';
 import type { RegistryConfig } from '../config/schema.ts';
 import type { Consumer } from '../core/consumer.ts';
 import type { Deps } from '../core/deps.ts';
-import { type Batch, type Entry, entryTimeMs, type Labels } from '../core/entry.ts';
+import { type Batch, type Entry, entryTimeMs, type Labels, type RecordMap } from '../core/entry.ts';
 import { type Component, component } from '../core/lifecycle.ts';
 import { counter, gauge } from '../telemetry/metrics.ts';
 import { resolveIdentity } from './identity.ts';
@@ -103,10 +103,10 @@ export function createFleetLabeller(
   // over its whole length (not so while two instances share an address).
   let lastKey: string | undefined;
   let lastSpan: Span | undefined;
-  const lookup = (key: string, atMs: number): Span | undefined => {
+  const lookup = (key: string, atMs: number, record: RecordMap): Span | undefined => {
     if (key === lastKey && lastSpan !== undefined && atMs >= lastSpan.from && atMs < lastSpan.to)
       return lastSpan;
-    const span = registry.lookup(key, atMs);
+    const span = registry.lookup(key, atMs, record);
     if (span !== undefined && registry.lastLookupHolds()) {
       lastKey = key;
       lastSpan = span;

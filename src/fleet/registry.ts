@@ -24,7 +24,9 @@
  * Ends: each instance remembers which source ended it. The idle sweep's end is a guess from
  * silence (reported as the `records` source), so a record dated after it refutes it: the
  * lookup that resolves such a record brings the instance back (a new span, a `launch` event
- * saying it returned, its own slot when still free). Any other end stays for records.
+ * saying it returned, its own slot when still free), with the role/version that record reports
+ * when records define the instance: a return is not followed by a change at the same moment.
+ * Any other end stays for records.
  *
  * EC2's DescribeInstances lags behind pushed events: the listing after an EventBridge / Auto
  * Scaling termination may still show the instance pending/running. For
@@ -37,7 +39,7 @@
 import { parseDuration } from '../config/duration.ts';
 import type { Config, RegistryConfig } from '../config/schema.ts';
 import type { Deps } from '../core/deps.ts';
-import type { Labels } from '../core/entry.ts';
+import type { Labels, RecordMap } from '../core/entry.ts';
 import { type Component, component } from '../core/lifecycle.ts';
 import type { InstanceModel, RoleModel } from '../generate/model.ts';
 import type { Db, Store } from '../store/sqlite.ts';
@@ -60,6 +62,7 @@ import type {
   ObservationSource,
 } from './observation.ts';
 import { createSlotTable } from './slots.ts';
+import { recordLabels } from './sources/records.ts';
 
 /** One stretch of an instance's life with fixed role/version/slot. */
 export interface Span {
@@ -112,9 +115,10 @@ export interface FleetRegistry extends Component, ObservationSink {
    * The span of the instance named by id, private IP or (short) hostname at `atMs`. The
    * labeller's question "which instance produced a record dated `atMs`": when the answer is an
    * instance the idle sweep ended before `atMs`, that record refutes the sweep's guess and the
-   * instance is live again from `atMs` (persisted, with its event; see the file comment).
+   * instance is live again from `atMs` (persisted, with its event; see the file comment), with
+   * the role/version `record` reports (`registry.records`) when records define the instance.
    */
-  lookup(key: string, atMs: number): Span | undefined;
+  lookup(key: string, atMs: number, record?: RecordMap): Span | undefined;
   /**
    * Whether the span the last `lookup` returned is the answer for that key at any time inside
    * it, until the registry changes (`onChange`), so a caller may remember it. False when it is
@@ -934,13 +938,15 @@ export function createFleetRegistry(
   /**
    * A record dated `atMs` came from `rec`, which the idle sweep ended before then: it is not
    * gone, it was quiet. Brings it back through `observe` (persisted, evented) as a `seen` at
-   * `atMs`, capped at the clock + skew like any seen time. Returns whether the registry changed
+   * `atMs`, capped at the clock + skew like any seen time, reporting the role/version `record`
+   * says (the labeller reports them only after the lookup: the return would otherwise be recorded
+   * with the old ones, then changed at the same moment). Returns whether the registry changed
    * (the caller looks again): it is live again, or the store failed and the registry was
    * reloaded. A failing store is not the record's problem: it keeps its old labels, and for a
    * second no other record retries (each failure reloads the registry).
    */
   let reviveAfter = Number.NEGATIVE_INFINITY;
-  const spokeAgain = (rec: InstanceRecord, atMs: number): boolean => {
+  const spokeAgain = (rec: InstanceRecord, atMs: number, record?: RecordMap): boolean => {
     if (!started) return false;
     const now = deps.clock.now();
     if (now < reviveAfter) return false;
@@ -951,7 +957,11 @@ export function createFleetRegistry(
     // buffer would make a return and an end per sweep. It comes back once its records catch up.
     if (idleMs > 0 && now - at > idleMs) return false;
     try {
-      observe([{ kind: 'seen', at, facts: { instanceId: rec.instanceId }, source: IDLE }]);
+      // Refused values (recordLabels) report nothing: it comes back as it was.
+      const labels = record && config.records ? recordLabels(record, config.records) : undefined;
+      observe([
+        { kind: 'seen', at, facts: { instanceId: rec.instanceId, ...labels }, source: IDLE },
+      ]);
     } catch (err) {
       reviveAfter = now + 1000;
       deps.log.warn(
@@ -969,7 +979,7 @@ export function createFleetRegistry(
 
   // ---- the public face --------------------------------------------------------------------
 
-  const lookup = (key: string, atMs: number): Span | undefined => {
+  const lookup = (key: string, atMs: number, record?: RecordMap): Span | undefined => {
     const memo = hot.get(key);
     if (memo !== undefined && atMs >= memo.from && atMs < memo.to) {
       lastHolds = true;
@@ -986,7 +996,12 @@ export function createFleetRegistry(
     // Past the end of its last span: ended before the record was made. (Live spans end at
     // Infinity, so records of live instances never get further than the first comparison.)
     // Only a record naming it by id brings it back: addresses are handed to new instances.
-    if (atMs >= span.to && rec.endedBy === IDLE && key === rec.instanceId && spokeAgain(rec, atMs))
+    if (
+      atMs >= span.to &&
+      rec.endedBy === IDLE &&
+      key === rec.instanceId &&
+      spokeAgain(rec, atMs, record)
+    )
       return lookup(key, atMs);
     lastHolds = list.length === 1 || !contested(list, rec, span);
     if (lastHolds && atMs >= span.from && atMs < span.to) {

@@ -278,6 +278,88 @@ describe('idle-ended instance: edges of its return', () => {
   });
 });
 
+// What the returning record says wins: a records-only instance may come back running another
+// version (or in another role) than when the sweep ended it. Its return is recorded as it is
+// now, not as it was, and is followed only by what a real version change implies.
+describe('idle-ended instance that returns changed', () => {
+  const { setup } = useRecordsFleet();
+
+  it('returns with the version its record says: one launch, no rollout of its own', async () => {
+    const clock = fakeClock(T);
+    const { sink, registry, labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    const back = clock.now();
+    await labeller.consume(batch([entry(rec('i-self', 'batch', '8'), back)]));
+    expect(fleet.emitted.map((e) => [e.kind, e.time, e.text])).toEqual([
+      ['launch', T, 'i-self launched (7, slot 0)'],
+      ['terminate', T, 'i-self terminated (7, slot 0)'],
+      ['launch', back, 'i-self returned (8, slot 0)'],
+    ]);
+    expect(sink.entries().map((e) => e.labels?.version)).toEqual(['7', '8']);
+    expect(registry.liveInstances().map((i) => [i.instanceId, i.version])).toEqual([
+      ['i-self', '8'],
+    ]);
+    expect(registry.lookup('i-self', T)?.version).toBe('7');
+  });
+
+  it('returns in the role its record says, without a terminate in the old one', async () => {
+    const clock = fakeClock(T);
+    const { sink, registry, labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    const back = clock.now();
+    await labeller.consume(batch([entry(rec('i-self', 'web', '7'), back)]));
+    expect(fleet.emitted.map((e) => [e.kind, e.role, e.time, e.text])).toEqual([
+      ['launch', 'batch', T, 'i-self launched (7, slot 0)'],
+      ['terminate', 'batch', T, 'i-self terminated (7, slot 0)'],
+      ['launch', 'web', back, 'i-self returned (7, slot 0)'],
+    ]);
+    expect(sink.entries().map((e) => e.labels?.role)).toEqual(['batch', 'web']);
+    expect(registry.liveInstances().map((i) => [i.instanceId, i.role])).toEqual([
+      ['i-self', 'web'],
+    ]);
+  });
+
+  it('starts a rollout when the other members of its role run the old version, as any new version would', async () => {
+    const clock = fakeClock(T);
+    const { labeller, fleet } = await setup(clock);
+    await labeller.consume(batch([entry(rec('i-self'), T)]));
+    clock.advance(5000);
+    await sweepOnce();
+    const back = clock.now();
+    await labeller.consume(batch([entry(rec('i-other'), back - 10)]));
+    await labeller.consume(batch([entry(rec('i-self', 'batch', '8'), back)]));
+    expect(fleet.emitted.filter((e) => e.time === back).map((e) => e.text)).toEqual([
+      'i-self returned (8, slot 1)',
+      'rollout 7 → 8 started (1/2)',
+    ]);
+  });
+
+  it('keeps the role and version an authoritative source gave it', async () => {
+    const clock = fakeClock(T);
+    const { registry, labeller, fleet } = await setup(clock);
+    registry.observe([
+      {
+        kind: 'running',
+        at: T,
+        source: 'static',
+        facts: { instanceId: 'i-old', role: 'web', version: '1' },
+      },
+    ]);
+    registry.noteSeen(registry.lookup('i-old', T)!, T);
+    clock.advance(5000);
+    await sweepOnce();
+    const back = clock.now();
+    await labeller.consume(batch([entry(rec('i-old', 'batch', '9'), back)]));
+    expect(fleet.emitted.filter((e) => e.time === back).map((e) => [e.role, e.text])).toEqual([
+      ['web', 'i-old returned (1, slot 0)'],
+    ]);
+  });
+});
+
 // Role/version values from records become labels, hence InfluxDB tags: one over the series
 // key limit would get every record of its instance dead-lettered. Refused at the reporter.
 describe('record-sourced role/version values out of bounds', () => {
