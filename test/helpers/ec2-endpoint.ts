@@ -70,6 +70,22 @@ export interface Ec2Instance {
   stateTransitionReason?: string;
 }
 
+/** A running `web` instance (tags Role=web, Version=1) launched at `launchedAt` (epoch ms). */
+export function runningWeb(
+  id: string,
+  launchedAt: number,
+  extra: Partial<Ec2Instance> = {},
+): Ec2Instance {
+  return {
+    instanceId: id,
+    state: 'running',
+    imageId: 'ami-0aaa',
+    launchTime: new Date(launchedAt).toISOString(),
+    tags: { Role: 'web', Version: '1' },
+    ...extra,
+  };
+}
+
 export interface Ec2Image {
   imageId: string;
   name?: string;

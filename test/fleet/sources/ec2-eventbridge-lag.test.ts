@@ -11,6 +11,7 @@ import { ec2Config } from '../../helpers/ec2-config.ts';
 import {
   type Ec2Endpoint,
   type Ec2Instance,
+  runningWeb,
   startEc2Endpoint,
 } from '../../helpers/ec2-endpoint.ts';
 import { type FakeClock, fakeClock } from '../../helpers/fake-clock.ts';
@@ -18,14 +19,7 @@ import { type Fleet, openFleet, registryConfig, tempDir } from '../fleet-harness
 
 const T = Date.UTC(2026, 10, 27, 12, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
-const web = (id: string, launchedAt: number, extra: Partial<Ec2Instance> = {}): Ec2Instance => ({
-  instanceId: id,
-  state: 'running',
-  imageId: 'ami-0aaa',
-  launchTime: iso(launchedAt),
-  tags: { Role: 'web', Version: '1' },
-  ...extra,
-});
+const web = runningWeb;
 const reason = (ms: number) => `User initiated (${iso(ms).slice(0, 19).replace('T', ' ')} GMT)`;
 const eventBridgeEnd = (id: string, at: number): Observation => ({
   kind: 'terminated',

@@ -9,24 +9,12 @@ import { createEc2Source, type Ec2Source } from '../../../src/fleet/sources/ec2-
 import { isolateAwsEnv } from '../../helpers/aws-env.ts';
 import { testDeps } from '../../helpers/deps.ts';
 import { ec2Config } from '../../helpers/ec2-config.ts';
-import {
-  type Ec2Endpoint,
-  type Ec2Instance,
-  startEc2Endpoint,
-} from '../../helpers/ec2-endpoint.ts';
+import { type Ec2Endpoint, runningWeb, startEc2Endpoint } from '../../helpers/ec2-endpoint.ts';
 import { type FakeClock, fakeClock } from '../../helpers/fake-clock.ts';
 import { type Fleet, openFleet } from '../fleet-harness.ts';
 
 const T = Date.UTC(2026, 10, 27, 12, 0, 0);
-const iso = (ms: number) => new Date(ms).toISOString();
-const web = (id: string, launchedAt: number, extra: Partial<Ec2Instance> = {}): Ec2Instance => ({
-  instanceId: id,
-  state: 'running',
-  imageId: 'ami-0aaa',
-  launchTime: iso(launchedAt),
-  tags: { Role: 'web', Version: '1' },
-  ...extra,
-});
+const web = runningWeb;
 const stateChange = (id: string, at: number, running: boolean): Observation =>
   running
     ? { kind: 'running', at, facts: { instanceId: id }, source: 'eventbridge' }
