@@ -43,6 +43,7 @@ import type { Labels, RecordMap } from '../core/entry.ts';
 import { type Component, component } from '../core/lifecycle.ts';
 import type { InstanceModel, RoleModel } from '../generate/model.ts';
 import type { Db, Store } from '../store/sqlite.ts';
+import { logThrottle } from '../telemetry/log-throttle.ts';
 import { counter, gauge } from '../telemetry/metrics.ts';
 import type { EventStore } from './event-store.ts';
 import type { LifecycleEvent } from './lifecycle-event.ts';
@@ -349,14 +350,13 @@ export function createFleetRegistry(
    * `SEEN_SKEW_MS`, and the cap is never later than the clock's current reading + skew.
    */
   let seenCap = Number.NEGATIVE_INFINITY;
-  let lastFutureLog = Number.NEGATIVE_INFINITY;
+  const logFuture = logThrottle(60_000, () => deps.clock.now());
   const capSeen = (span: Span, atMs: number): number => {
     const now = deps.clock.now();
     seenCap = now + SEEN_SKEW_MS;
     if (atMs <= seenCap) return atMs;
     futureRecords.inc();
-    if (now - lastFutureLog >= 60_000) {
-      lastFutureLog = now;
+    if (logFuture()) {
       deps.log.warn(
         { event: 'fleet_record_from_future', instance: span.instanceId, ahead_ms: atMs - now },
         'record dated in the future; its seen time is capped at the clock for idle detection',

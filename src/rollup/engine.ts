@@ -32,6 +32,7 @@ import { RetryableError } from '../core/errors.ts';
 import { type Component, component } from '../core/lifecycle.ts';
 import type { Spool, SpoolConsumer, SpooledBatch } from '../spool/contract.ts';
 import type { Db, Store } from '../store/sqlite.ts';
+import { logThrottle } from '../telemetry/log-throttle.ts';
 import { counter, gauge } from '../telemetry/metrics.ts';
 import {
   type Aggregated,
@@ -181,7 +182,7 @@ export function createRollupEngine(
     'quantile sketch buckets folded into a higher one to keep a field of an interval within 2,048 (its lowest quantiles lose accuracy)',
   );
 
-  let lastFoldLog = Number.NEGATIVE_INFINITY;
+  const logFolds = logThrottle(60_000, () => deps.clock.now());
   let foldedSinceLog = 0;
 
   migrateRollupTable(opts.store);
@@ -273,12 +274,11 @@ export function createRollupEngine(
       foldedTotal.inc(folded);
       foldedSinceLog += folded;
       // A hostile value stream folds on every delivery: one line a minute says so.
-      if (now - lastFoldLog >= 60_000) {
+      if (logFolds()) {
         log.warn(
           { event: 'rollup_sketch_folded', buckets: foldedSinceLog },
           'rollup sketches reached 2,048 buckets; their lowest buckets were folded (low quantiles over-estimate)',
         );
-        lastFoldLog = now;
         foldedSinceLog = 0;
       }
     }

@@ -15,6 +15,7 @@
  */
 import type { Deps } from '../../core/deps.ts';
 import type { RecordMap } from '../../core/entry.ts';
+import { logThrottle } from '../../telemetry/log-throttle.ts';
 import { counter } from '../../telemetry/metrics.ts';
 import type { Observation } from '../observation.ts';
 import type { Span } from '../registry.ts';
@@ -93,7 +94,7 @@ export function createSeenReporter(
     `record role/version values refused (blank, or longer than ${MAX_RECORD_LABEL_CHARS} characters); the record reports no role/version`,
     ['key', 'reason'],
   );
-  let lastRefusalLog = Number.NEGATIVE_INFINITY;
+  const logRefusal = logThrottle(60_000, () => deps.clock.now());
   /** Counts (and now and then logs) a refused value; the record reports nothing. */
   const refuse = (
     key: string,
@@ -102,9 +103,7 @@ export function createSeenReporter(
     claim: Span | string,
   ): undefined => {
     refused.inc({ key, reason });
-    const now = deps.clock.now();
-    if (now - lastRefusalLog < 60_000) return undefined;
-    lastRefusalLog = now;
+    if (!logRefusal()) return undefined;
     deps.log.warn(
       {
         event: 'fleet_record_label_refused',

@@ -23,6 +23,7 @@ import { CATALOG_LIMITS } from '../../config/sections/influxdb.ts';
 import type { Deps } from '../../core/deps.ts';
 import type { MeasurementModel } from '../../generate/model.ts';
 import type { Db } from '../../store/sqlite.ts';
+import { logThrottle } from '../../telemetry/log-throttle.ts';
 import { counter, gauge } from '../../telemetry/metrics.ts';
 import { type FieldScalar, type FieldType, fieldType, safeKey } from './encode.ts';
 import type { PointShape } from './line-encoder.ts';
@@ -127,11 +128,14 @@ export function createCatalog(
   let toLog: Known[] = [];
   /** Their refusals by kind, up to their log line. */
   let toLogKinds: Partial<Record<Kind, number>> = {};
-  let lastLimitLogAt = Number.NEGATIVE_INFINITY;
+  const logLimit = logThrottle(LIMIT_LOG_INTERVAL_MS, () => deps?.clock.now() ?? 0);
   let refusedMeasurements = 0;
   let heldMeasurements = 0;
   const refusedSample = new Set<string>();
-  let lastMeasurementLogAt = Number.NEGATIVE_INFINITY;
+  const logMeasurementsFull = logThrottle(
+    MEASUREMENT_LOG_INTERVAL_MS,
+    () => deps?.clock.now() ?? 0,
+  );
 
   const insert = (
     m: string,
@@ -315,13 +319,12 @@ export function createCatalog(
       m.names.set({ kind: 'measurement' }, known.size);
       m.names.set({ kind: 'tag' }, tagNames);
       m.names.set({ kind: 'field' }, fieldNames);
-      const now = deps.clock.now();
       if (refusedMeasurements > 0) {
         m.refused.inc({ kind: 'measurement' }, refusedMeasurements);
         heldMeasurements += refusedMeasurements;
         refusedMeasurements = 0;
       }
-      if (heldMeasurements > 0 && now - lastMeasurementLogAt >= MEASUREMENT_LOG_INTERVAL_MS) {
+      if (heldMeasurements > 0 && logMeasurementsFull()) {
         deps.log.warn(
           {
             event: 'influxdb_catalog_measurements_full',
@@ -331,7 +334,6 @@ export function createCatalog(
           },
           `the catalog holds influxdb.catalog.max_measurements (${limits.maxMeasurements}) measurements: new ones are written to InfluxDB but left out of the generated dashboards`,
         );
-        lastMeasurementLogAt = now;
         heldMeasurements = 0;
         refusedSample.clear();
       }
@@ -350,7 +352,7 @@ export function createCatalog(
         k.pending = false;
       }
       pending = [];
-      if (toLog.length > 0 && now - lastLimitLogAt >= LIMIT_LOG_INTERVAL_MS) {
+      if (toLog.length > 0 && logLimit()) {
         deps.log.warn(
           {
             event: 'influxdb_catalog_limit',
@@ -361,7 +363,6 @@ export function createCatalog(
           },
           'measurements reached a bound of influxdb.catalog: further tag keys / fields are written to InfluxDB but left out of the generated dashboards (logged once per measurement)',
         );
-        lastLimitLogAt = now;
         toLog = [];
         toLogKinds = {};
       }

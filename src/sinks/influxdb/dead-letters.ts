@@ -20,6 +20,7 @@
  */
 import type { Deps } from '../../core/deps.ts';
 import type { Db } from '../../store/sqlite.ts';
+import { logThrottle } from '../../telemetry/log-throttle.ts';
 import { counter, gauge } from '../../telemetry/metrics.ts';
 
 export interface DeadLetter {
@@ -108,7 +109,7 @@ export function createDeadLetters(
   let bytes = 0;
   const total: PrunedCounts = { rows: 0, bytes: 0, age: 0 };
   const held: PrunedCounts = { rows: 0, bytes: 0, age: 0 };
-  let lastLogAt = Number.NEGATIVE_INFINITY;
+  const logPruned = logThrottle(PRUNE_LOG_INTERVAL_MS, () => deps.clock.now());
 
   // Statements are prepared once per connection (the store may reopen it).
   let preparedFor: Db | undefined;
@@ -226,9 +227,7 @@ export function createDeadLetters(
   const report = () => {
     stored.set(rows);
     if (held.rows + held.bytes + held.age === 0) return;
-    const now = deps.clock.now();
-    if (now - lastLogAt < PRUNE_LOG_INTERVAL_MS) return;
-    lastLogAt = now;
+    if (!logPruned()) return;
     deps.log.warn(
       {
         event: 'influxdb_dead_letters_pruned',
