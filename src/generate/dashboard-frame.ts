@@ -18,8 +18,8 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { storedTagValue } from '../sinks/influxdb/encode.ts';
 import { InfluxQLBuilder, influxDatasource } from './influxql-query.ts';
-import { storedName } from './influxql-text.ts';
 import type { PanelGrid } from './panel-grid.ts';
 import { fleetEventsQuery, tagValuesQuery } from './rollup-queries.ts';
 
@@ -39,7 +39,7 @@ export function dashboardFrame(o: FrameOptions): DashboardBuilder {
   const roleCurrent =
     o.currentRoles.length > 0
       ? // As stored in InfluxDB, so the value is one of the variable's SHOW TAG VALUES options.
-        { text: o.currentRoles.map(storedName), value: o.currentRoles.map(storedName) }
+        { text: o.currentRoles.map(storedTagValue), value: o.currentRoles.map(storedTagValue) }
       : { text: ['All'], value: ['$__all'] };
   const b = new DashboardBuilder(o.title)
     .uid(o.uid)

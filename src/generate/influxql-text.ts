@@ -13,26 +13,7 @@
  * only spells their newlines the way the encoder writes them (applying the backslash rule twice
  * would name another key).
  */
-import {
-  storedMeasurement as encoderStoredMeasurement,
-  spelledControls,
-  storedTagValue,
-} from '../sinks/influxdb/encode.ts';
-
-/** A tag value (role, version, a rollup's `measurement` tag) as InfluxDB holds it. */
-export function storedName(value: string): string {
-  return storedTagValue(value);
-}
-
-/** A measurement name as InfluxDB holds it after the encoder's rewrite. */
-export function storedMeasurement(name: string): string {
-  return encoderStoredMeasurement(name);
-}
-
-/** A key's newlines and NULs as the encoder writes them (`\n` / `\r` / `\0` as two characters). */
-function storedKeyText(name: string): string {
-  return spelledControls(name);
-}
+import { spelledControls, storedMeasurement, storedTagValue } from '../sinks/influxdb/encode.ts';
 
 function quoteIdent(stored: string): string {
   return `"${stored.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
@@ -43,7 +24,7 @@ function quoteIdent(stored: string): string {
  * key as the catalog recorded it (or a plain name of fleetline's own).
  */
 export function ident(name: string): string {
-  return quoteIdent(storedKeyText(name));
+  return quoteIdent(spelledControls(name));
 }
 
 /** A double-quoted measurement name, from the raw name. */
@@ -53,7 +34,7 @@ export function measurementIdent(name: string): string {
 
 /** A single-quoted string literal (tag values in `=` comparisons). */
 export function stringLiteral(value: string): string {
-  return `'${storedName(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return `'${storedTagValue(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** Escapes a value for use inside an anchored `/^(…)$/` regex literal. */
@@ -67,5 +48,5 @@ export function regexEscape(value: string): string {
  */
 export function anyOf(values: readonly string[]): string {
   if (values.length === 0) return '/^$a/';
-  return `/^(${values.map((v) => regexEscape(storedName(v))).join('|')})$/`;
+  return `/^(${values.map((v) => regexEscape(storedTagValue(v))).join('|')})$/`;
 }
