@@ -26,6 +26,10 @@ const rec = (id: string, role = 'batch', version = '7') => ({
   rev: version,
 });
 
+/** How many record role/version values of `key` the reporter refused for `reason`. */
+const refusals = (fleet: Fleet, key: string, reason: string) =>
+  metricValue(fleet.deps, 'fleetline_fleet_record_labels_refused_total', { key, reason });
+
 /**
  * Per test: a records-only fleet over SQLite with a 1 s idle sweep and the real labeller in
  * front; `stopCurrent` stops them (a restart is a second `setup` on the same dir).
@@ -375,12 +379,7 @@ describe('record-sourced role/version values out of bounds', () => {
       { role: 'unknown', version: 'unknown' },
       { role: 'unknown', version: 'unknown' },
     ]);
-    expect(
-      await metricValue(fleet.deps, 'fleetline_fleet_record_labels_refused_total', {
-        key: 'svc',
-        reason: 'too_long',
-      }),
-    ).toBe(2);
+    expect(await refusals(fleet, 'svc', 'too_long')).toBe(2);
   });
 
   it('keeps the labels of a known instance when its records start sending an overlong or blank value', async () => {
@@ -403,18 +402,8 @@ describe('record-sourced role/version values out of bounds', () => {
     expect(registry.liveInstances().map((i) => [i.role, i.version])).toEqual([
       ['b'.repeat(256), '8'],
     ]);
-    expect(
-      await metricValue(fleet.deps, 'fleetline_fleet_record_labels_refused_total', {
-        key: 'rev',
-        reason: 'too_long',
-      }),
-    ).toBe(1);
-    expect(
-      await metricValue(fleet.deps, 'fleetline_fleet_record_labels_refused_total', {
-        key: 'svc',
-        reason: 'blank',
-      }),
-    ).toBe(1);
+    expect(await refusals(fleet, 'rev', 'too_long')).toBe(1);
+    expect(await refusals(fleet, 'svc', 'blank')).toBe(1);
   });
 
   it('brings an idle-ended instance back with its old labels when the role in its record is overlong', async () => {
